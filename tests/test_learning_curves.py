@@ -64,6 +64,9 @@ def bench(source: DataSource, tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_make_benchmark_writes_a_task_with_curves(bench: Path) -> None:
     task = load_learning_curves(bench)
     assert (task.space, task.dataset, len(task), task.n_epochs) == ("nasbench201", "cifar10", 3, 2)
+    # our own accuracies: a name apart from the published nasbench201/cifar10
+    assert task.name == "nasbench201/cifar10-lc"
+    assert task.subset([0, 1]).name == task.with_proxies({}).name == "nasbench201/cifar10-lc"
     assert task.keys == tuple(select_archs("nasbench201", 3, seed=0))
     assert set(task.curves) == {*CURVES, "eval_time"}
     for name in CURVES:

@@ -6,7 +6,7 @@ Format (``naspred-learning-curves``, version 1): JSON lines, UTF-8.
 * Line 1, the header::
 
     {"format": "naspred-learning-curves", "version": 1,
-     "space": "nasbench201", "dataset": "cifar10",
+     "space": "nasbench201", "dataset": "cifar10", "variant": "lc",
      "protocol": {...every TrainingProtocol field...},
      "data": {"source": "cifar10_sample.npz", "train_images": 4660, "val_images": 846},
      "created_by": "naspred 0.1.0 (torch 2.x)"}
@@ -36,7 +36,10 @@ before the next append.
 :func:`load_learning_curves` turns a file into a :class:`~naspred.benchmarks.task.Task`
 with ``curves`` (``(n_archs, epochs)`` arrays), ``val_accuracy`` the last epoch's
 validation accuracy, proxies ``params`` and ``flops``, and the target
-``train_time`` (seconds of training over all epochs).
+``train_time`` (seconds of training over all epochs). The task is named
+``space/dataset-variant`` (``nasbench201/cifar10-lc``; ``variant`` is optional in
+the header and defaults to ``lc``), so it never shadows the published benchmark's
+task of the same space and dataset.
 """
 
 from __future__ import annotations
@@ -70,6 +73,9 @@ EXPECTED = (
     + ", ".join(f'"{c}": [E numbers]' for c in CURVES)
     + ', "params", "flops"} (see naspred.benchmarks.learning_curves)'
 )
+#: Task-name suffix of a learning-curve benchmark whose header names none: its
+#: accuracies come from naspred's own training, not from the published benchmark.
+DEFAULT_VARIANT = "lc"
 GET_IT = "make one with `naspred make-benchmark --out FILE ...` (see its --help)"
 
 
@@ -93,6 +99,7 @@ def make_header(
         "version": VERSION,
         "space": space,
         "dataset": protocol.dataset,
+        "variant": DEFAULT_VARIANT,
         "protocol": protocol.to_dict(),
         "data": data or {},
         "created_by": _created_by(),
@@ -248,6 +255,7 @@ def load_learning_curves(path: str | Path) -> Task:
         proxies={name: np.array([r[name] for r in records]) for name in ("params", "flops")},
         curves=curves,
         source=str(path),
+        variant=str(header.get("variant", DEFAULT_VARIANT)),
     )
     log.info("loaded %d archs x %d epochs from %s", len(task), task.n_epochs, path)
     return task

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -38,6 +38,11 @@ class Task:
             ``epoch_time`` (seconds of training in that epoch); NaN after an arch's last
             recorded epoch.
         source: where the task came from (file path or package), for messages.
+        variant: tells apart tasks of the same space and dataset from different
+            sources, e.g. ``"lc"`` for a naspred learning-curve benchmark trained on a
+            CIFAR-10 sample, whose accuracies are not NAS-Bench-201's; it becomes part
+            of :attr:`name` (``nasbench201/cifar10-lc``). Empty for the benchmarks'
+            own data.
     """
 
     space: str
@@ -50,6 +55,7 @@ class Task:
     proxy_missing: Mapping[str, np.ndarray] = field(default_factory=dict)
     curves: Mapping[str, np.ndarray] = field(default_factory=dict)
     source: str = ""
+    variant: str = ""
 
     def __post_init__(self) -> None:
         n = len(self.keys)
@@ -83,8 +89,10 @@ class Task:
 
     @property
     def name(self) -> str:
-        """``space/dataset``, the id used on the command line and in tables."""
-        return f"{self.space}/{self.dataset}"
+        """``space/dataset`` (``space/dataset-variant`` for a variant), the id used on
+        the command line and in tables."""
+        name = f"{self.space}/{self.dataset}"
+        return f"{name}-{self.variant}" if self.variant else name
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -129,9 +137,8 @@ class Task:
     def subset(self, rows: Sequence[int] | np.ndarray) -> Task:
         """A task restricted to ``rows`` (positions or a boolean mask)."""
         idx = np.arange(len(self))[np.asarray(rows)]
-        return Task(
-            space=self.space,
-            dataset=self.dataset,
+        return replace(
+            self,
             keys=tuple(self.keys[i] for i in idx),
             val_accuracy=self.val_accuracy[idx],
             targets={k: v[idx] for k, v in self.targets.items()},
@@ -139,24 +146,17 @@ class Task:
             proxy_times={k: v[idx] for k, v in self.proxy_times.items()},
             proxy_missing={k: v[idx] for k, v in self.proxy_missing.items()},
             curves={k: v[idx] for k, v in self.curves.items()},
-            source=self.source,
         )
 
     def with_proxies(
         self, scores: Mapping[str, np.ndarray], times: Mapping[str, np.ndarray] | None = None
     ) -> Task:
         """A copy with extra (or replaced) proxy scores aligned with ``keys``."""
-        return Task(
-            space=self.space,
-            dataset=self.dataset,
-            keys=self.keys,
-            val_accuracy=self.val_accuracy,
-            targets=self.targets,
+        return replace(
+            self,
             proxies={**self.proxies, **scores},
             proxy_times={**self.proxy_times, **(times or {})},
             proxy_missing={k: v for k, v in self.proxy_missing.items() if k not in scores},
-            curves=self.curves,
-            source=self.source,
         )
 
     def to_frame(self) -> pd.DataFrame:

@@ -29,7 +29,7 @@ import logging
 import math
 import traceback
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -573,15 +573,8 @@ def synthetic_curve_task(task: Task, n_epochs: int = 20, seed: int = 0, noise: f
     epoch = np.exp(rng.uniform(np.log(2.0), np.log(20.0), n))[:, None]
     epoch_time = epoch * rng.uniform(0.95, 1.05, (n, n_epochs))
     train_acc = np.clip(100.0 * (1.0 - loss / 2.5), 0.0, 100.0)
-    return Task(
-        space=task.space,
-        dataset=task.dataset,
-        keys=task.keys,
-        val_accuracy=task.val_accuracy,
-        targets=task.targets,
-        proxies=task.proxies,
-        proxy_times=task.proxy_times,
-        proxy_missing=task.proxy_missing,
+    return replace(
+        task,
         curves={
             "val_accuracy": np.clip(val, 0.0, 100.0),
             "val_loss": loss * 1.1,
