@@ -58,6 +58,24 @@ def bench(source: DataSource, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+def test_shipped_learning_curves_join_the_embedded_tasks(
+    bench: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    from naspred.benchmarks import learning_curves, registry
+
+    shutil.copy(bench, tmp_path / "nb201.jsonl")
+    (tmp_path / "notes.txt").write_text("not a benchmark")
+    [task] = learning_curves.embedded_learning_curves(tmp_path)
+    assert task.name == "nasbench201/cifar10-lc" and len(task) == 3
+    monkeypatch.setattr(learning_curves, "EMBEDDED_DIR", tmp_path)
+    monkeypatch.setattr(registry.nasbench_graph, "is_available", lambda: False)
+    monkeypatch.setattr(registry.analog_nasbench, "is_available", lambda: False)
+    [found] = registry.load_tasks(["*-lc"])
+    assert found.keys == task.keys and found.n_epochs == 2
+
+
 # ---- make-benchmark end to end ---------------------------------------------------------
 
 

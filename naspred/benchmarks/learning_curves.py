@@ -261,6 +261,17 @@ def load_learning_curves(path: str | Path) -> Task:
     return task
 
 
+#: Where learning-curve benchmarks that install with naspred live (package data).
+EMBEDDED_DIR = Path(__file__).resolve().parent.parent / "data" / "learning_curves"
+
+
+def embedded_learning_curves(directory: str | Path | None = None) -> list[Task]:
+    """The learning-curve benchmarks shipped with naspred (``*.jsonl`` in
+    :data:`EMBEDDED_DIR`, or ``directory``), one task each, sorted by file name."""
+    files = sorted(Path(directory or EMBEDDED_DIR).glob("*.jsonl"))
+    return [load_learning_curves(path) for path in files]
+
+
 # ---- writing --------------------------------------------------------------------------
 
 

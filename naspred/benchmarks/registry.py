@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from naspred.benchmarks import analog_nasbench, nasbench_graph
+from naspred.benchmarks.learning_curves import embedded_learning_curves
 from naspred.benchmarks.suite_zero import load_suite_zero, suite_zero_dir
 from naspred.benchmarks.task import Task
 from naspred.errors import UnknownTaskError
@@ -18,8 +19,9 @@ log = logging.getLogger(__name__)
 
 
 def embedded_tasks() -> list[Task]:
-    """Tasks that install with naspred's pip dependencies (no download)."""
-    tasks: list[Task] = []
+    """Tasks that install with naspred or its pip dependencies (no download): the
+    learning-curve benchmarks shipped in the package, NAS-Bench-Graph, AnalogNAS-Bench."""
+    tasks: list[Task] = embedded_learning_curves()
     if nasbench_graph.is_available():
         tasks += nasbench_graph.load_nasbench_graph()
     else:
