@@ -33,6 +33,14 @@ Embedded = Annotated[
         show_default=False,
     ),
 ]
+CurveFiles = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--curves",
+        help="Learning-curve file, one task each: naspred's own (.jsonl, from "
+        "make-benchmark) or NASLib's nb201_<dataset>_full_training.pickle; repeatable.",
+    ),
+]
 TaskNames = Annotated[
     list[str] | None,
     typer.Option("--task", "-t", help="Task name or pattern, e.g. 'nasbench201/*'; repeatable."),
@@ -55,6 +63,7 @@ def _fail(err: Exception) -> None:
 def tasks(
     suite_zero_dir: SuiteZeroDir = None,
     embedded: Embedded = None,
+    curves: CurveFiles = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     """List every task the installed sources provide, with sizes and metrics."""
@@ -62,7 +71,7 @@ def tasks(
 
     _setup_logging(verbose)
     try:
-        found = load_tasks(suite_zero=suite_zero_dir, embedded=embedded)
+        found = load_tasks(suite_zero=suite_zero_dir, embedded=embedded, curves=curves or ())
     except (NaspredError, ValueError) as err:
         _fail(err)
     table = task_table(found).drop(columns=["source"])
@@ -200,6 +209,7 @@ def predictors(
     test_size: Annotated[int, typer.Option(help="Held-out archs per task and seed.")] = 1000,
     suite_zero_dir: SuiteZeroDir = None,
     embedded: Embedded = None,
+    curves: CurveFiles = None,
     store: Annotated[
         Path, typer.Option(help="Results store (JSON lines); a rerun resumes from it.")
     ] = Path("results/predictors.jsonl"),
@@ -221,7 +231,7 @@ def predictors(
 
     _setup_logging(verbose)
     try:
-        chosen = load_tasks(task, suite_zero=suite_zero_dir, embedded=embedded)
+        chosen = load_tasks(task, suite_zero=suite_zero_dir, embedded=embedded, curves=curves or ())
         names = predictor or model_based_predictors()
         specs = [PredictorSpec.parse(p) for p in names]
         results = run_predictor_study(
@@ -260,6 +270,7 @@ def tradeoff(
     test_size: Annotated[int, typer.Option(help="Held-out archs per seed.")] = 200,
     suite_zero_dir: SuiteZeroDir = None,
     embedded: Embedded = None,
+    curves: CurveFiles = None,
     store: Annotated[
         Path, typer.Option(help="Results store (JSON lines); a rerun resumes from it.")
     ] = Path("results/tradeoff.jsonl"),
@@ -281,11 +292,8 @@ def tradeoff(
 
     _setup_logging(verbose)
     try:
-        chosen = [
-            t
-            for t in load_tasks(task, suite_zero=suite_zero_dir, embedded=embedded)
-            if "epoch_time" in t.curves
-        ]
+        found = load_tasks(task, suite_zero=suite_zero_dir, embedded=embedded, curves=curves or ())
+        chosen = [t for t in found if "epoch_time" in t.curves]
         if not chosen:
             raise ValueError("no chosen task has learning curves with epoch times")
         specs = [PredictorSpec.parse(p) for p in (predictor or DEFAULT_PREDICTORS)]

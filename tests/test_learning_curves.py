@@ -76,6 +76,21 @@ def test_shipped_learning_curves_join_the_embedded_tasks(
     assert found.keys == task.keys and found.n_epochs == 2
 
 
+def test_curve_files_on_the_command_line(bench: Path, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from naspred.cli import app
+
+    result = CliRunner().invoke(app, ["tasks", "--curves", str(bench)])
+    assert result.exit_code == 0, result.output
+    assert "nasbench201/cifar10-lc" in result.output and "nasbench_graph" not in result.output
+    wrong = tmp_path / "curves.csv"
+    wrong.write_text("arch,acc\n")
+    result = CliRunner().invoke(app, ["tasks", "--curves", str(wrong)])
+    assert result.exit_code != 0
+    assert "unknown learning-curve file type '.csv'" in result.output
+
+
 # ---- make-benchmark end to end ---------------------------------------------------------
 
 

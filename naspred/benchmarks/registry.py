@@ -10,10 +10,10 @@ from pathlib import Path
 import pandas as pd
 
 from naspred.benchmarks import analog_nasbench, nasbench_graph
-from naspred.benchmarks.learning_curves import embedded_learning_curves
+from naspred.benchmarks.learning_curves import embedded_learning_curves, load_learning_curves
 from naspred.benchmarks.suite_zero import load_suite_zero, suite_zero_dir
 from naspred.benchmarks.task import Task
-from naspred.errors import UnknownTaskError
+from naspred.errors import BenchmarkFileError, UnknownTaskError
 
 log = logging.getLogger(__name__)
 
@@ -37,11 +37,30 @@ def embedded_tasks() -> list[Task]:
     return tasks
 
 
+def load_curve_file(path: str | Path) -> Task:
+    """A learning-curve task from a file: naspred's own format (``.jsonl``, written by
+    ``naspred make-benchmark``) or NASLib's ``nb201_<dataset>_full_training.pickle``
+    (``.pickle``/``.pkl``, NAS-Bench-201's published training runs)."""
+    path = Path(path)
+    if path.suffix in (".pickle", ".pkl"):
+        from naspred.benchmarks.nb201_training import load_nb201_full_training
+
+        return load_nb201_full_training(path)
+    if path.suffix == ".jsonl":
+        return load_learning_curves(path)
+    raise BenchmarkFileError(
+        path,
+        f"unknown learning-curve file type {path.suffix!r}",
+        "a naspred learning-curve file (.jsonl) or NASLib's nb201_<dataset>_full_training.pickle",
+    )
+
+
 def load_tasks(
     names: Sequence[str] | None = None,
     *,
     suite_zero: str | Path | None = None,
     embedded: bool | None = None,
+    curves: Sequence[str | Path] = (),
 ) -> list[Task]:
     """Load tasks from every available source and keep those matching ``names``.
 
@@ -50,15 +69,16 @@ def load_tasks(
             ``"nasbench_graph/*"``); None keeps all.
         suite_zero: directory (or file) of Suite-Zero ``zc_<space>.json`` records;
             defaults to ``$NASPRED_SUITE_ZERO_DIR``; None and no variable: no Suite-Zero tasks.
-        embedded: include the embedded NAS-Bench-Graph and AnalogNAS-Bench tasks. By
-            default they are included only when no Suite-Zero directory is given,
-            so pointing at Suite-Zero records studies exactly those.
+        embedded: include the embedded tasks (:func:`embedded_tasks`). By default
+            they are included only when no Suite-Zero directory and no curve file is
+            given, so pointing at files studies exactly those.
+        curves: learning-curve files (:func:`load_curve_file`), one task each.
     """
     directory = suite_zero_dir(suite_zero)
-    tasks: list[Task] = []
+    tasks: list[Task] = [load_curve_file(path) for path in curves]
     if directory is not None:
         tasks += load_suite_zero(directory)
-    if embedded or (embedded is None and directory is None):
+    if embedded or (embedded is None and directory is None and not curves):
         tasks += embedded_tasks()
     if names:
         kept = []
@@ -68,6 +88,7 @@ def load_tasks(
                 raise UnknownTaskError(
                     f"no task matches {pattern!r}; available: {', '.join(t.name for t in tasks)}"
                     + ("" if directory else " (Suite-Zero tasks need --suite-zero-dir)")
+                    + ("" if curves else " (learning-curve files: --curves FILE)")
                 )
             kept += [t for t in matched if t not in kept]
         tasks = kept
