@@ -97,6 +97,37 @@ def test_output_loads_as_a_task_and_failures_are_recorded(cifar10, sample_npz, t
     assert "constant" in failure["error"]
 
 
+def test_the_json_rebuilds_from_the_journal_alone(cifar10, tmp_path) -> None:
+    """The json is derived data: deleted (or not committed), it comes back from the
+    journal with the ground truth, even when a later run scores another task."""
+    keys = ["(3, 4, 3, 0, 0, 3)", "(1, 3, 2, 2, 4, 3)"]
+    out = output_path(tmp_path, "nasbench201")
+    compute_task_scores(
+        cifar10, ["params"], out_json=out, keys=keys, backend="serial", progress=False
+    )
+    out.unlink()
+    compute_task_scores(
+        "nasbench201/cifar100", ["params"], 1, out, backend="serial", seed=5, progress=False
+    )
+    task = {t.dataset: t for t in load_suite_zero(out)}["cifar10"]
+    np.testing.assert_array_equal(task.val_accuracy, cifar10.val_accuracy[cifar10.index(keys)])
+    # a journal from before targets were journaled gets them on the next run of its task
+    journal, _ = sidecar_paths(out)
+    old = [json.loads(line) for line in journal.read_text().splitlines()]
+    journal.write_text("".join(json.dumps({**r, "targets": None}) + "\n" for r in old))
+    out.unlink()
+    again = compute_task_scores(
+        cifar10, ["params"], out_json=out, keys=keys, backend="serial", progress=False
+    )
+    assert again.scored == 0
+    out.unlink()
+    compute_task_scores(
+        "nasbench201/cifar100", ["params"], 1, out, backend="serial", seed=5, progress=False
+    )
+    task = {t.dataset: t for t in load_suite_zero(out)}["cifar10"]
+    np.testing.assert_array_equal(task.val_accuracy, cifar10.val_accuracy[cifar10.index(keys)])
+
+
 def test_scoring_without_ground_truth_and_changed_settings_refused(tmp_path) -> None:
     out = output_path(tmp_path, "nasbench201")
     summary = compute_task_scores(

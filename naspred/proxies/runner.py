@@ -14,8 +14,10 @@ and feeds ``naspred correlations --suite-zero-dir DIR`` unchanged.
 Crash safety. Next to ``zc_<space>.json`` live two append-only JSON-lines files:
 
 * ``zc_<space>.journal.jsonl`` -- one line per scored arch (its proxies' scores and
-  times, and the run's settings), appended, flushed and fsynced as each chunk comes
-  back. It is the write-ahead log: nothing is lost once a line is there.
+  times, its ground truth from the task, and the run's settings), appended, flushed
+  and fsynced as each chunk comes back. It is the write-ahead log: nothing is lost
+  once a line is there, and the json can be rebuilt from it alone. (A line with no
+  scores only records ground truth that an older journal line lacked.)
 * ``zc_<space>.failures.jsonl`` -- one line per proxy that raised or gave a
   non-finite score on an arch (its score is stored as ``null``, i.e. NaN).
 
@@ -365,9 +367,14 @@ class _SuiteZeroFile:
                     f"{path}: not valid JSON ({err.msg}); it is replaced atomically, so it was "
                     "not written by a naspred run -- choose another output directory"
                 ) from err
+        self.journaled_targets: dict[tuple[str, str], set[str]] = {}
         for row in _read_jsonl(journal):
             self._merge(row)
-            self.settings[(row["space"], row["dataset"])] = {k: row.get(k) for k in SETTINGS}
+            if row.get("targets"):
+                where = (row["space"], row["dataset"])
+                self.journaled_targets.setdefault(where, set()).add(row["arch"])
+            if row["scores"]:
+                self.settings[(row["space"], row["dataset"])] = {k: row.get(k) for k in SETTINGS}
 
     def _records(self, space: str, dataset: str) -> dict[str, Any]:
         return self.data.setdefault(space, {}).setdefault(dataset, {})
@@ -379,6 +386,9 @@ class _SuiteZeroFile:
         )
         for name, score in row["scores"].items():
             record[name] = {"score": score, "time": row["times"].get(name)}
+        for name, value in (row.get("targets") or {}).items():
+            if value is not None or record.get(name) is None:
+                record[name] = value
 
     def check_settings(self, space: str, dataset: str, settings: Mapping[str, Any]) -> None:
         before = self.settings.get((space, dataset))
@@ -400,6 +410,7 @@ class _SuiteZeroFile:
         archs. Records already in the file are brought up to date now."""
         rows = task.index(keys) if task is not None else None
         records = self._records(space, dataset)
+        backfill = []
         for n, key in enumerate(keys):
             values: dict[str, float | None] = {TARGET: None}
             if task is not None and rows is not None:
@@ -408,7 +419,25 @@ class _SuiteZeroFile:
                 values.update({name: _finite(v[i]) for name, v in task.targets.items()})
             self.targets[(space, dataset, key)] = values
             if key in records:
+                if key not in self.journaled_targets.get((space, dataset), set()):
+                    backfill.append(
+                        {
+                            "space": space,
+                            "dataset": dataset,
+                            "arch": key,
+                            "scores": {},
+                            "times": {},
+                            "targets": values,
+                        }
+                    )
                 records[key].update(values)
+        if backfill and task is not None:
+            # journal lines from before targets were journaled: record them now, so a
+            # json rebuilt from the journal alone keeps them
+            _append_jsonl(self.journal, backfill)
+            self.journaled_targets.setdefault((space, dataset), set()).update(
+                row["arch"] for row in backfill
+            )
 
     def has_all(self, space: str, dataset: str, key: str, proxies: Sequence[str]) -> bool:
         record = self._records(space, dataset).get(key, {})
@@ -427,11 +456,15 @@ class _SuiteZeroFile:
                     "arch": key,
                     "scores": {p: _finite(v[i]) for p, v in result["scores"].items()},
                     "times": {p: _finite(v[i]) for p, v in result["times"].items()},
+                    "targets": self.targets.get((space, dataset, key)),
                     **settings,
                 }
             )
         fails = [{"space": space, "dataset": dataset, **f} for f in result["failures"]]
         _append_jsonl(self.journal, rows)
+        self.journaled_targets.setdefault((space, dataset), set()).update(
+            row["arch"] for row in rows if row["targets"]
+        )
         if fails:
             _append_jsonl(self.failures, fails)
         for row in rows:
