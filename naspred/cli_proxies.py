@@ -94,6 +94,14 @@ def compute(
     ] = None,
     seed: Annotated[int, typer.Option(help="Arch sample, initialisation, minibatch.")] = 0,
     batch_size: Annotated[int, typer.Option(help="Minibatch of the data proxies.")] = 32,
+    fresh_batches: Annotated[
+        bool,
+        typer.Option(
+            "--fresh-batches/--shared-batch",
+            help="A new minibatch per arch, as NAS-Bench-Suite-Zero's runner draws, "
+            "instead of one batch shared by all archs.",
+        ),
+    ] = False,
     data_root: Annotated[
         Path | None,
         typer.Option(help="CIFAR directory in the torchvision layout (cifar-10-batches-py/)."),
@@ -142,6 +150,7 @@ def compute(
                 keys=keys,
                 seed=seed,
                 batch_size=batch_size,
+                fresh_batches=fresh_batches,
                 device=device,
                 backend=backend,  # type: ignore[arg-type]
                 n_jobs=n_jobs,

@@ -128,6 +128,35 @@ def test_the_json_rebuilds_from_the_journal_alone(cifar10, tmp_path) -> None:
     np.testing.assert_array_equal(task.val_accuracy, cifar10.val_accuracy[cifar10.index(keys)])
 
 
+def test_fresh_batches_draw_one_minibatch_per_arch(cifar10, sample_npz, tmp_path) -> None:
+    keys = ["(3, 4, 3, 0, 0, 3)", "(1, 3, 2, 2, 4, 3)", "(0, 2, 4, 1, 3, 0)"]
+
+    def run(where: str, fresh: bool, order: list[str], chunk: int = 3) -> dict:
+        out = output_path(tmp_path / where, "nasbench201")
+        compute_task_scores(
+            cifar10,
+            ["grad_norm", "params"],
+            out_json=out,
+            keys=order,
+            batch_size=8,
+            backend="serial",
+            npz=sample_npz,
+            progress=False,
+            fresh_batches=fresh,
+            chunk_size=chunk,
+        )
+        return _scores(_records(tmp_path / where), ["grad_norm", "params"])
+
+    shared, fresh = run("shared", False, keys), run("fresh", True, keys)
+    # a batch per arch, chosen by the arch key: chunking and order do not matter
+    assert run("fresh_again", True, keys[::-1], chunk=1) == fresh
+    for key in keys:
+        assert fresh[key]["params"] == shared[key]["params"]  # data-free: unchanged
+        assert fresh[key]["grad_norm"] != pytest.approx(shared[key]["grad_norm"], rel=1e-3)
+    with pytest.raises(NaspredError, match="fresh_batches: True -> False"):
+        run("fresh", False, keys)
+
+
 def test_scoring_without_ground_truth_and_changed_settings_refused(tmp_path) -> None:
     out = output_path(tmp_path, "nasbench201")
     summary = compute_task_scores(

@@ -42,8 +42,9 @@ import logging
 import math
 import os
 import time
+import zlib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +57,13 @@ from naspred.parallel import Backend, default_n_jobs, parallel_map
 log = logging.getLogger(__name__)
 
 #: Settings that change scores; a resumed run must use the same ones.
-SETTINGS = ("seed", "batch_size", "data")
+SETTINGS = ("seed", "batch_size", "data", "fresh_batches")
+
+
+def _settings_of(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A journal row's settings (rows from before ``fresh_batches`` existed used one
+    shared batch)."""
+    return {k: row.get(k, False if k == "fresh_batches" else None) for k in SETTINGS}
 
 
 @dataclass
@@ -163,7 +170,7 @@ class _Chunk:
     dataset: str
     keys: tuple[str, ...]
     proxies: tuple[str, ...]
-    x: np.ndarray | None
+    x: np.ndarray | None  # one batch for all archs, or one per arch (an extra first axis)
     y: np.ndarray | None
     seed: int
     device: str
@@ -178,20 +185,31 @@ def _score_chunk(chunk: _Chunk) -> dict[str, Any]:
 
     space = get_space(chunk.space)
     archs = [space.from_key(k) for k in chunk.keys]
-    batch = None
-    if chunk.x is not None and chunk.y is not None:
-        batch = (torch.from_numpy(chunk.x), torch.from_numpy(chunk.y))
     failures: list[ProxyFailure] = []
-    scores, times = score_archs(
-        space,
-        archs,
-        list(chunk.proxies),
-        chunk.dataset,
-        batch,
-        seed=chunk.seed,
-        device=chunk.device,
-        failures=failures,
-    )
+    per_arch_batch = chunk.y is not None and chunk.y.ndim == 2
+    groups = [[i] for i in range(len(archs))] if per_arch_batch else [list(range(len(archs)))]
+    scores: dict[str, list[float]] = {}
+    times: dict[str, list[float]] = {}
+    for rows in groups:
+        batch = None
+        if chunk.x is not None and chunk.y is not None:
+            x, y = (chunk.x[rows[0]], chunk.y[rows[0]]) if per_arch_batch else (chunk.x, chunk.y)
+            batch = (torch.from_numpy(x), torch.from_numpy(y))
+        found: list[ProxyFailure] = []
+        got, took = score_archs(
+            space,
+            [archs[i] for i in rows],
+            list(chunk.proxies),
+            chunk.dataset,
+            batch,
+            seed=chunk.seed,
+            device=chunk.device,
+            failures=found,
+        )
+        failures += [replace(f, index=rows[f.index]) if f.index >= 0 else f for f in found]
+        for name in got:
+            scores.setdefault(name, []).extend(got[name])
+            times.setdefault(name, []).extend(took[name])
     return {
         "keys": list(chunk.keys),
         "scores": {name: [float(v) for v in values] for name, values in scores.items()},
@@ -224,6 +242,7 @@ def compute_task_scores(
     chunk_size: int | None = None,
     torch_threads: int | None = 1,
     progress: bool = True,
+    fresh_batches: bool = False,
 ) -> RunSummary:
     """Score archs of one task with ``proxies`` into a Suite-Zero json, resumably.
 
@@ -239,6 +258,11 @@ def compute_task_scores(
         keys: score exactly these arch keys instead of a sample.
         seed: arch sample, weight initialisation and minibatch choice.
         batch_size: minibatch size of the data-dependent proxies.
+        fresh_batches: draw a new minibatch for every arch (seeded by ``seed`` and the
+            arch key), as NAS-Bench-Suite-Zero's runner does (it takes the next batch
+            of a shuffled loader per arch), instead of one shared batch. Shared
+            batches compare archs on the same images, so batch-sensitive proxies rank
+            with less noise; fresh ones reproduce the stored scores' protocol.
         device: ``"cpu"`` or ``"cuda"`` (each worker puts its networks there).
         backend, n_jobs: see :func:`naspred.parallel.parallel_map`.
         data_root, npz, download: image source, as in
@@ -270,12 +294,19 @@ def compute_task_scores(
     npz = Path(npz).resolve() if npz is not None else None
     x = y = None
     data_label = "none"
+    provider = None
     if needs_data:
         provider = BatchProvider.from_source(data_name, data_root, npz, download, fallback=True)
         bx, by = provider.batch(batch_size, seed)
         x, y = bx.numpy(), by.numpy()
         data_label = provider.source
-    settings = {"seed": seed, "batch_size": batch_size if needs_data else None, "data": data_label}
+    fresh = bool(fresh_batches and needs_data)
+    settings = {
+        "seed": seed,
+        "batch_size": batch_size if needs_data else None,
+        "data": data_label,
+        "fresh_batches": fresh,
+    }
 
     journal_path, failures_path = sidecar_paths(out_json)
     store = _SuiteZeroFile(out_json, journal_path, failures_path)
@@ -305,8 +336,7 @@ def compute_task_scores(
                 data_name,
                 tuple(todo[i : i + size]),
                 tuple(per_arch),
-                x,
-                y,
+                *(_batches(provider, todo[i : i + size], batch_size, seed) if fresh else (x, y)),
                 seed,
                 device,
             )
@@ -333,6 +363,19 @@ def compute_task_scores(
     store.write()
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _batches(
+    provider: Any, keys: Sequence[str], batch_size: int, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """One minibatch per arch, ``(n_archs, batch, ...)``, each chosen by the run's seed
+    and the arch key (so a resumed or reordered run draws the same ones)."""
+    drawn = [provider.batch(batch_size, _key_seed(seed, key)) for key in keys]
+    return np.stack([bx.numpy() for bx, _ in drawn]), np.stack([by.numpy() for _, by in drawn])
+
+
+def _key_seed(seed: int, key: str) -> int:
+    return int(np.random.SeedSequence([seed, zlib.crc32(key.encode())]).generate_state(1)[0])
 
 
 def _resolve_task(task: Task | str, dataset: str | None) -> tuple[Task | None, str, str]:
@@ -374,7 +417,7 @@ class _SuiteZeroFile:
                 where = (row["space"], row["dataset"])
                 self.journaled_targets.setdefault(where, set()).add(row["arch"])
             if row["scores"]:
-                self.settings[(row["space"], row["dataset"])] = {k: row.get(k) for k in SETTINGS}
+                self.settings[(row["space"], row["dataset"])] = _settings_of(row)
 
     def _records(self, space: str, dataset: str) -> dict[str, Any]:
         return self.data.setdefault(space, {}).setdefault(dataset, {})
