@@ -267,7 +267,10 @@ def tradeoff(
         str | None, typer.Option(help="Comma-separated epochs [default: 1,2,4,8,... < epochs].")
     ] = None,
     seeds: Annotated[str, typer.Option(help="e.g. '0-2' or '0,1,2'.")] = "0-2",
-    test_size: Annotated[int, typer.Option(help="Held-out archs per seed.")] = 200,
+    test_size: Annotated[
+        int | None,
+        typer.Option(help="Held-out archs per seed [default: 200, or half a smaller task's]."),
+    ] = None,
     suite_zero_dir: SuiteZeroDir = None,
     embedded: Embedded = None,
     curves: CurveFiles = None,

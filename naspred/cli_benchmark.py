@@ -55,6 +55,13 @@ def make_benchmark(
     val_size: Annotated[
         int | None, typer.Option(help="Validate on a subset of this many images [default: all].")
     ] = None,
+    proxies: Annotated[
+        str,
+        typer.Option(
+            help="Comma-separated zero-cost proxies scored on each network at "
+            "initialisation (for OMNI and the trade-off study), e.g. 'jacov,synflow'."
+        ),
+    ] = "",
     device: Annotated[str, typer.Option(help="cpu, cuda or cuda:i.")] = "cpu",
     backend: Annotated[str, typer.Option(help="local, serial or ray.")] = "local",
     n_jobs: Annotated[
@@ -99,6 +106,7 @@ def make_benchmark(
             image_size=image_size,
             train_size=train_size,
             val_size=val_size,
+            proxies=tuple(p.strip() for p in proxies.split(",") if p.strip()),
         )
         source = DataSource(
             dataset=dataset,

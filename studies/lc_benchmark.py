@@ -28,9 +28,18 @@ from naspred.evaluation import kendall, spearman
 
 N_ARCHS = 1000
 # A short schedule that a CPU core trains in about 40 s per arch: NB201's cell and
-# skeleton at 8 channels, one cell per stage, 16x16 images, 20 epochs, cosine LR.
+# skeleton at 8 channels, one cell per stage, 16x16 images, 20 epochs, cosine LR;
+# the proxies that OMNI and the zero-cost baselines of the trade-off study read are
+# scored on each network at initialisation.
 PROTOCOL = TrainingProtocol(
-    epochs=20, batch_size=128, lr=0.1, C=8, N=1, image_size=16, crop_padding=2
+    epochs=20,
+    batch_size=128,
+    lr=0.1,
+    C=8,
+    N=1,
+    image_size=16,
+    crop_padding=2,
+    proxies=("jacov", "synflow", "nwot", "snip"),
 )
 OUT = EMBEDDED_DIR / "nasbench201_cifar10_sample.jsonl"
 

@@ -43,7 +43,7 @@ if __name__ == "__main__":
     parser.add_argument("--task", action="append", default=None, help="task name or pattern")
     parser.add_argument("--seeds", default="0-2")
     parser.add_argument("--train-sizes", default="10,30,100,300")
-    parser.add_argument("--test-size", type=int, default=200)
+    parser.add_argument("--test-size", type=int, default=None)
     parser.add_argument("--store", type=Path, default=STORE)
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")

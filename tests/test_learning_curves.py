@@ -58,6 +58,33 @@ def bench(source: DataSource, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+def test_proxies_at_initialisation_ride_along_without_touching_training(
+    bench: Path, source: DataSource, tmp_path: Path
+) -> None:
+    from dataclasses import replace
+
+    protocol = replace(TINY, proxies=("synflow", "jacov"), proxy_batch_size=32)
+    out = tmp_path / "with_proxies.jsonl"
+    make_benchmark(
+        "nasbench201", out, source, protocol, n_archs=3, seed=0, backend="serial", progress=False
+    )
+    task, plain = load_learning_curves(out), load_learning_curves(bench)
+    assert task.keys == plain.keys
+    for name in CURVES[:-1]:  # the same training, proxies or not (times aside)
+        np.testing.assert_array_equal(task.curves[name], plain.curves[name])
+    assert {"synflow", "jacov"} <= set(task.proxies) and "synflow" not in plain.proxies
+    assert np.all(task.proxies["synflow"] > 0) and np.all(task.proxy_times["jacov"] > 0)
+    # synflow is data-free: the engine gives the same score on the same seeded network
+    from naspred.benchmarks.training import build_space
+    from naspred.proxies import score_archs
+
+    space = build_space("nasbench201", protocol)
+    ours, _ = score_archs(
+        space, [space.from_key(k) for k in task.keys], ["synflow"], "cifar10", None, seed=0
+    )
+    np.testing.assert_allclose(task.proxies["synflow"], ours["synflow"], rtol=1e-6)
+
+
 def test_shipped_learning_curves_join_the_embedded_tasks(
     bench: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -17,7 +17,8 @@ Format (``naspred-learning-curves``, version 1): JSON lines, UTF-8.
      "train_loss": [...], "train_accuracy": [...],
      "val_loss": [...], "val_accuracy": [...],
      "epoch_time": [...], "eval_time": [...],
-     "params": 0.0583, "flops": 8.05, "total_time": 41.2, "device": "cpu"}
+     "params": 0.0583, "flops": 8.05, "total_time": 41.2, "device": "cpu",
+     "proxies": {"jacov": -61.2, ...}, "proxy_time": {"jacov": 0.05, ...}}
 
   ``arch`` is the space's benchmark key; every list has ``epochs`` entries (the
   header protocol's ``epochs``): per epoch the mean train loss and accuracy over
@@ -25,6 +26,8 @@ Format (``naspred-learning-curves``, version 1): JSON lines, UTF-8.
   held-out split after the epoch, and the seconds spent training (``epoch_time``)
   and validating (``eval_time``, optional). ``params``/``flops`` are millions in
   the space's benchmark convention (null if unknown). A diverged loss is null.
+  ``proxies``/``proxy_time`` (present when the protocol names ``proxies``) hold the
+  zero-cost proxy scores of the network at initialisation and their seconds.
   Other fields are kept by the file and ignored by the loader.
 
 Each record is appended, flushed and fsync-ed as its arch finishes, so a killed
@@ -211,6 +214,11 @@ def _parse_record(path: Path, lineno: int, text: str, epochs: int) -> dict[str, 
         )
     for name in ("params", "flops"):
         out[name] = _number(record.get(name), path, f"{where} {name}")
+    for field in ("proxies", "proxy_time"):
+        values = record.get(field, {})
+        if not isinstance(values, dict):
+            raise BenchmarkFileError(path, f"{where} {field!r} is not an object", EXPECTED)
+        out[field] = {k: _number(v, path, f"{where} {field}.{k}") for k, v in values.items()}
     return out
 
 
@@ -246,13 +254,21 @@ def load_learning_curves(path: str | Path) -> Task:
         raise BenchmarkFileError(path, "holds a header but no finished arch yet", EXPECTED, GET_IT)
     names = list(CURVES) + [c for c in OPTIONAL_CURVES if all(c in r for r in records)]
     curves = {name: np.array([r[name] for r in records], dtype=float) for name in names}
+    # proxies scored at initialisation (the protocol's ``proxies``), where every record has them
+    scored = set.intersection(*(set(r["proxies"]) for r in records))
+    proxies = {name: np.array([r[name] for r in records]) for name in ("params", "flops")}
+    proxies |= {name: np.array([r["proxies"][name] for r in records]) for name in sorted(scored)}
+    times = {
+        name: np.array([r["proxy_time"].get(name, np.nan) for r in records]) for name in scored
+    }
     task = Task(
         space=str(header["space"]),
         dataset=str(header["dataset"]),
         keys=tuple(r["arch"] for r in records),
         val_accuracy=curves["val_accuracy"][:, -1].copy(),
         targets={"train_time": np.nansum(curves["epoch_time"], axis=1)},
-        proxies={name: np.array([r[name] for r in records]) for name in ("params", "flops")},
+        proxies=proxies,
+        proxy_times=times,
         curves=curves,
         source=str(path),
         variant=str(header.get("variant", DEFAULT_VARIANT)),
@@ -304,7 +320,11 @@ class LearningCurveWriter:
         # the images too (by file name and counts, so a moved file still resumes)
         if old.get("data") and header.get("data") and old["data"] != header["data"]:
             differ.append("data")
-        old_p, new_p = old["protocol"], header["protocol"]
+        from naspred.benchmarks.training import TrainingProtocol
+
+        # fields added to the protocol since the file was made take their defaults
+        old_p = {**TrainingProtocol().to_dict(), **old["protocol"]}
+        new_p = header["protocol"]
         differ += [
             f"protocol.{k}" for k in sorted(set(old_p) | set(new_p)) if old_p.get(k) != new_p.get(k)
         ]

@@ -85,6 +85,11 @@ class TrainingProtocol:
         val_size: validate on this many images of the held-out split; None: all.
         data_seed: seed of the train/val subsets (not of training).
         eval_batch_size: minibatch size for validation (no effect on results).
+        proxies: zero-cost proxies (:mod:`naspred.proxies` names) scored on each
+            network at its initialisation, before training, on ``proxy_batch_size``
+            training images (the same for every arch), so that hybrid predictors such
+            as OMNI and the trade-off study find them, with their times, in the file.
+        proxy_batch_size: minibatch of the data-dependent proxies.
     """
 
     dataset: str = "cifar10"
@@ -105,9 +110,28 @@ class TrainingProtocol:
     val_size: int | None = None
     data_seed: int = 0
     eval_batch_size: int = 512
+    proxies: tuple[str, ...] = ()
+    proxy_batch_size: int = 64
 
     def __post_init__(self) -> None:
-        for name in ("epochs", "batch_size", "C", "N", "image_size", "eval_batch_size"):
+        object.__setattr__(self, "proxies", tuple(self.proxies))
+        if self.proxies:
+            from naspred.proxies import proxy_names
+
+            unknown = sorted(set(self.proxies) - set(proxy_names()))
+            if unknown:
+                raise ValueError(
+                    f"TrainingProtocol.proxies: unknown proxy {unknown}; known: {proxy_names()}"
+                )
+        for name in (
+            "epochs",
+            "batch_size",
+            "C",
+            "N",
+            "image_size",
+            "eval_batch_size",
+            "proxy_batch_size",
+        ):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"TrainingProtocol.{name} must be >= 1, got {getattr(self, name)}")
         for name in ("train_size", "val_size"):
@@ -124,7 +148,9 @@ class TrainingProtocol:
 
     def to_dict(self) -> dict[str, Any]:
         """The protocol as a JSON-ready dict (the learning-curve file's header)."""
-        return asdict(self)
+        out = asdict(self)
+        out["proxies"] = list(self.proxies)
+        return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainingProtocol:
@@ -312,6 +338,34 @@ def _finite(value: float) -> float | None:
     return value if math.isfinite(value) else None
 
 
+def _init_proxies(
+    space: SearchSpace,
+    arch: Any,
+    protocol: TrainingProtocol,
+    seed: int,
+    prepared: PreparedData,
+    device: torch.device,
+) -> tuple[dict[str, float | None], dict[str, float]]:
+    """The protocol's proxies on the arch's network as initialised by ``seed`` (the
+    engine seeds it as training does), on the first training images of a fixed
+    ``data_seed`` draw; a failed proxy scores None."""
+    if not protocol.proxies:
+        return {}, {}
+    from naspred.proxies import score_archs
+
+    rng = np.random.default_rng(protocol.data_seed)
+    n = min(protocol.proxy_batch_size, len(prepared.train_x))
+    rows = torch.from_numpy(np.sort(rng.choice(len(prepared.train_x), size=n, replace=False)))
+    batch = (prepared.train_x[rows], prepared.train_y[rows])
+    scores, times = score_archs(
+        space, [arch], list(protocol.proxies), protocol.dataset, batch, seed=seed, device=device
+    )
+    return (
+        {name: _finite(float(v[0])) for name, v in scores.items()},
+        {name: float(t[0]) for name, t in times.items()},
+    )
+
+
 def train_arch(
     space_name: str,
     key: str,
@@ -368,6 +422,7 @@ def train_arch(
             "eval_time",
         )
     }
+    scores, proxy_time = _init_proxies(space, arch, protocol, seed, prepared, device)
     with _deterministic(device):
         torch.manual_seed(seed)
         model = space.build_network(arch, protocol.dataset).to(device)
@@ -425,6 +480,7 @@ def train_arch(
         **curves,
         "params": params,
         "flops": flops,
+        **({"proxies": scores, "proxy_time": proxy_time} if protocol.proxies else {}),
         "total_time": time.perf_counter() - started,
         "device": str(device),
     }

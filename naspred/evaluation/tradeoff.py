@@ -44,6 +44,8 @@ from naspred.evaluation.store import ResultsStore
 log = logging.getLogger(__name__)
 
 #: the predictors of the default study: model-based, learning-curve, hybrid, zero-cost
+#: Held-out archs per seed, unless the task has fewer than twice as many.
+DEFAULT_TEST_SIZE = 200
 DEFAULT_PREDICTORS: tuple[str, ...] = (
     "xgb",
     "early_stopping",
@@ -154,7 +156,7 @@ def run_tradeoff_study(
     train_sizes: Sequence[int] = (10, 30, 100, 300),
     query_epochs: Sequence[int] | None = None,
     seeds: Sequence[int] = (0, 1, 2),
-    test_size: int = 200,
+    test_size: int | None = None,
     progress: bool = True,
 ) -> pd.DataFrame:
     """Evaluate every (seed, predictor, training size, epochs) unit not yet in ``store``.
@@ -191,7 +193,9 @@ def run_tradeoff_study(
         eligible &= np.isfinite(np.asarray(task.curves[metric], float)).all(axis=1)
     for name in sorted({p for plan in plans for p in plan.proxies} & set(task.proxies)):
         eligible &= task.has_proxy(name) & np.isfinite(task.proxies[name])
-    if eligible.sum() <= test_size:
+    if test_size is None:  # a small (e.g. still growing) benchmark tests on half its archs
+        test_size = min(DEFAULT_TEST_SIZE, int(eligible.sum()) // 2)
+    if eligible.sum() <= test_size or test_size < 1:
         raise ValueError(
             f"task {task.name}: {int(eligible.sum())} archs have a target, complete curves "
             f"and the proxies read; too few for a test set of {test_size}"
