@@ -7,6 +7,8 @@ goes through :func:`parallel_map`; nothing else starts processes. Three backends
   the ``spawn`` method so it is safe with torch, CUDA and threads (a forked torch
   process can deadlock). Each worker sets torch to ``torch_threads`` threads
   (1 by default) so ``n_jobs`` workers do not oversubscribe the cores.
+  A worker exits by itself when the calling process dies (killed, say), so a
+  killed run leaves no orphans computing for nobody.
 * ``"serial"``: the same calls, one after another in this process -- for
   debugging (breakpoints, tracebacks) and for tiny jobs.
 * ``"ray"``: one ``ray.remote`` task per item on a Ray cluster: the one this
@@ -39,6 +41,8 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import threading
+import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -195,6 +199,29 @@ def _set_torch_threads(n: int | None) -> None:
         torch.set_num_threads(n)
 
 
+def _watch_parent(parent_pid: int, interval: float = 1.0) -> None:
+    """End this worker soon after the process that started it is gone.
+
+    A pool worker whose parent was killed (SIGKILL, a closed terminal) is
+    re-parented and would go on burning a core on work nobody will collect; a
+    daemon thread notices the new parent and exits the worker.
+    """
+
+    def watch() -> None:
+        while True:
+            time.sleep(interval)
+            if os.getppid() != parent_pid:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="naspred-parent-watch", daemon=True).start()
+
+
+def _local_worker_init(threads: int | None, parent_pid: int) -> None:
+    """Pool initializer: torch threads, and exit when the parent dies."""
+    _watch_parent(parent_pid)
+    _set_torch_threads(threads)
+
+
 def _ray_call(fn: Callable[[T], R], index: int, item: T, threads: int | None) -> tuple:
     _set_torch_threads(threads)
     return _guarded(fn, index, item)
@@ -215,8 +242,8 @@ def _local(
     pool = ProcessPoolExecutor(
         max_workers=workers,
         mp_context=multiprocessing.get_context("spawn"),
-        initializer=_set_torch_threads,
-        initargs=(threads,),
+        initializer=_local_worker_init,
+        initargs=(threads, os.getpid()),
     )
     # keep at most 2 items per worker queued, so an early stop leaves little to cancel
     pending: set[Future] = set()

@@ -8,7 +8,10 @@ seeded random set of training archs and a disjoint set of ``--test`` archs
 (1,000 by default) on which the predictor is queried. Prints one row per
 (predictor, size): fit seconds, query seconds for the whole test set, and the
 Kendall tau on it as a sanity check. Predictors that read proxy scores get the
-stored ones (present for 491 NB201 archs, NaN elsewhere).
+stored ones (``zen`` for every arch, the others for 491 NB201 archs, NaN
+elsewhere), with ``params``/``flops`` of our networks for every arch.
+Learning-curve predictors need curves that these records lack; ``naspred
+tradeoff`` times them.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from naspred.benchmarks import Task, load_suite_zero
+from naspred.benchmarks import Task, load_suite_zero, with_complexity
 from naspred.evaluation.metrics import kendall
 from naspred.predictors import make_predictor, predictor_names, task_info
 
@@ -40,6 +43,8 @@ def time_predictor(
     predictor = make_predictor(name, seed=seed)
     if predictor.needs.network:
         return {"predictor": name, "train": len(train_rows), "note": "needs networks; skipped"}
+    if predictor.needs.curve_epochs:
+        return {"predictor": name, "train": len(train_rows), "note": "needs curves; skipped"}
     train = [space.from_key(task.keys[i]) for i in train_rows]
     test = [space.from_key(task.keys[i]) for i in test_rows]
     train_info = task_info(task, train_rows, predictor.needs)
@@ -80,10 +85,12 @@ if __name__ == "__main__":
     unknown = sorted(set(names) - set(predictor_names()) - {n for n in names if ":" in n})
     if unknown:
         parser.error(f"unknown predictor(s) {unknown}; known: {predictor_names()}")
-    task = next(
-        t
-        for t in load_suite_zero(args.suite_zero_dir / "zc_nasbench201.json")
-        if t.dataset == args.dataset
+    task = with_complexity(
+        next(
+            t
+            for t in load_suite_zero(args.suite_zero_dir / "zc_nasbench201.json")
+            if t.dataset == args.dataset
+        )
     )
     rng = np.random.default_rng(args.seed)
     order = rng.permutation(len(task))

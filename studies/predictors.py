@@ -3,7 +3,10 @@
     python studies/predictors.py [--suite-zero-dir ../shared/data/suite_zero]
 
 Every model-based predictor with its default encoding, plus the tree, GP and MLP
-models on the GRAF graph features; training sets 10..1000 (log-spaced), a fixed
+models on the GRAF graph features, the Suite-Zero "ZC + XGBoost" predictor and
+zero-cost baselines on the proxies every arch carries (the stored ``zen``, and
+``params``/``flops`` of our networks, which equal the stored values where those
+exist); training sets 10..1000 (log-spaced), a fixed
 1,000-arch test set per seed, seeds 0-4. Results go to a store committed beside
 the tables, so a killed or unfinished run resumes where it stopped.
 """
@@ -13,7 +16,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from naspred.benchmarks import load_tasks
+from naspred.benchmarks import load_tasks, with_complexity
 from naspred.evaluation.predictor_study import (
     PredictorSpec,
     run_predictor_study,
@@ -25,15 +28,30 @@ OUT = Path(__file__).resolve().parents[1] / "tables" / "predictors"
 GRAF = ["xgb", "rf", "lgb", "ngb", "sparse_gp", "mlp"]
 SIZES = [10, 20, 50, 100, 200, 500, 1000]
 SEEDS = [0, 1, 2, 3, 4]
+# proxies stored or computed for all 15,625 cells, so train/test sets span the space
+EVERY_ARCH_PROXIES = ("zen", "params", "flops")
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--suite-zero-dir", type=Path, default=Path("../shared/data/suite_zero"))
     parser.add_argument("--tabulate-only", action="store_true", help="tables from the store")
     args = parser.parse_args()
-    tasks = load_tasks(["nasbench201/cifar10"], suite_zero=args.suite_zero_dir)
+    tasks = [
+        with_complexity(t)
+        for t in load_tasks(["nasbench201/cifar10"], suite_zero=args.suite_zero_dir)
+    ]
     specs = [PredictorSpec(n) for n in model_based_predictors()]
     specs += [PredictorSpec(n, {"encoding": "graph_features"}) for n in GRAF]
+    zc = ",".join(EVERY_ARCH_PROXIES)
+    specs += [
+        PredictorSpec("zc_xgb", {"proxies": EVERY_ARCH_PROXIES}, label=f"zc_xgb({zc})"),
+        PredictorSpec(
+            "zc_xgb",
+            {"proxies": EVERY_ARCH_PROXIES, "encoding": "graph_features"},
+            label=f"zc_xgb({zc},encoding=graph_features)",
+        ),
+    ]
+    specs += [PredictorSpec(f"zc:{name}") for name in EVERY_ARCH_PROXIES]
     store = OUT / "nb201_cifar10_store.jsonl"
     if args.tabulate_only:
         from naspred.evaluation.store import ResultsStore

@@ -1,3 +1,4 @@
+import ast
 import itertools
 import json
 import math
@@ -13,6 +14,7 @@ from naspred.benchmarks import (
     load_suite_zero,
     load_tasks,
     task_table,
+    with_complexity,
 )
 from naspred.benchmarks.analog_nasbench import read_records
 from naspred.errors import BenchmarkFileError, UnknownTaskError
@@ -193,6 +195,48 @@ def test_analog_params_flops_equal_suite_zero_records(suite_zero_tasks):
     for name in ("params", "flops"):
         ours, theirs = analog.proxies[name][rows], nb201.proxies[name][stored]
         np.testing.assert_allclose(ours, theirs, rtol=1e-6)
+
+
+def test_with_complexity_fills_every_arch_and_keeps_stored(suite_zero_tasks):
+    nb201 = suite_zero_tasks["nasbench201/cifar10"]
+    full = with_complexity(nb201)
+    stored = nb201.has_proxy("params")
+    assert stored.sum() == 491
+    for name in ("params", "flops"):
+        assert full.has_proxy(name).all()
+        assert np.isfinite(full.proxies[name]).all()
+        np.testing.assert_array_equal(full.proxies[name][stored], nb201.proxies[name][stored])
+    # NB201 params/FLOPs depend only on the multiset of edge ops: a filled arch must
+    # carry the stored value of a stored arch with the same ops
+    by_ops = {}
+    for k, p, f in zip(
+        np.array(nb201.keys)[stored],
+        nb201.proxies["params"][stored],
+        nb201.proxies["flops"][stored],
+        strict=True,
+    ):
+        by_ops[tuple(sorted(ast.literal_eval(k)))] = (p, f)
+    checked = 0
+    for i in np.flatnonzero(~stored)[:2000]:
+        ops = tuple(sorted(ast.literal_eval(nb201.keys[i])))
+        if ops in by_ops:
+            assert (full.proxies["params"][i], full.proxies["flops"][i]) == by_ops[ops]
+            checked += 1
+    assert checked > 1000
+    # the other proxies are untouched
+    np.testing.assert_array_equal(full.proxies["zen"], nb201.proxies["zen"])
+
+
+def test_with_complexity_refuses_a_disagreeing_stored_value(suite_zero_tasks):
+    nb201 = suite_zero_tasks["nasbench201/cifar10"]
+    rows = np.flatnonzero(nb201.has_proxy("params"))[:5]
+    small = nb201.subset(rows)
+    bad = small.with_proxies({"params": small.proxies["params"] * 1.1})
+    with pytest.raises(ValueError, match="disagrees with the stored"):
+        with_complexity(bad)
+    graph = load_nasbench_graph()[0]
+    with pytest.raises(ValueError, match="no params/FLOPs counter"):
+        with_complexity(graph)
 
 
 def test_analog_nasbench_op_order_is_the_suite_zero_order(suite_zero_tasks):

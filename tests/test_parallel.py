@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -122,3 +127,51 @@ def test_ray_equals_serial_on_a_local_cluster(local_ray) -> None:
     assert results[4] == 16 and isinstance(results[3], TaskError)
     with pytest.raises(ParallelTaskError, match="three is not allowed"):
         parallel_map(_fails_on_three, range(5), backend="ray", progress=False)
+
+
+_ORPHAN_SCRIPT = """
+import os, sys, time
+from pathlib import Path
+from naspred.parallel import parallel_map
+
+def hang(i):
+    Path(sys.argv[1], f"{os.getpid()}.pid").write_text("")
+    time.sleep(120)
+    return i
+
+if __name__ == "__main__":
+    parallel_map(hang, [0, 1], n_jobs=2, progress=False)
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # a zombie (exited, not yet reaped by init) is not running anything
+    stat = Path(f"/proc/{pid}/stat")
+    return not (stat.exists() and stat.read_text().split(")")[-1].split()[0] == "Z")
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
+def test_local_workers_exit_when_the_caller_is_killed(tmp_path) -> None:
+    script = tmp_path / "hang.py"
+    script.write_text(_ORPHAN_SCRIPT)
+    pids_dir = tmp_path / "pids"
+    pids_dir.mkdir()
+    caller = subprocess.Popen([sys.executable, str(script), str(pids_dir)])
+    try:
+        deadline = time.monotonic() + 60
+        while len(list(pids_dir.iterdir())) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        workers = [int(p.stem) for p in pids_dir.iterdir()]
+        assert len(workers) == 2, "the workers never started"
+        assert all(_alive(pid) for pid in workers)
+    finally:
+        caller.send_signal(signal.SIGKILL)
+        caller.wait()
+    deadline = time.monotonic() + 15
+    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(_alive(pid) for pid in workers), "orphaned workers kept running"

@@ -1,6 +1,7 @@
 """Ground truth: ``Task`` objects and the loaders that make them from benchmark files."""
 
 from naspred.benchmarks.analog_nasbench import load_analog_nasbench
+from naspred.benchmarks.complexity import with_complexity
 from naspred.benchmarks.learning_curves import load_learning_curves, make_benchmark
 from naspred.benchmarks.nasbench_graph import load_nasbench_graph
 from naspred.benchmarks.nb201_training import load_nats_bench, load_nb201_full_training
@@ -21,4 +22,5 @@ __all__ = [
     "load_tasks",
     "make_benchmark",
     "task_table",
+    "with_complexity",
 ]
