@@ -260,7 +260,12 @@ def test_load_tasks_selects_by_pattern(suite_zero_dir):
     tasks = load_tasks(["nasbench201/*"], suite_zero=suite_zero_dir)
     assert [t.name for t in tasks] == ["nasbench201/cifar10", "nasbench201/cifar100"]
     both = load_tasks(["nasbench201/*"], suite_zero=suite_zero_dir, embedded=True)
-    assert [t.dataset for t in both] == ["cifar10", "cifar100", "analognas_cifar10"]
+    assert [t.name for t in both] == [
+        "nasbench201/cifar10",
+        "nasbench201/cifar100",
+        "nasbench201/cifar10-lc",  # the shipped learning-curve benchmark
+        "nasbench201/analognas_cifar10",
+    ]
     with pytest.raises(UnknownTaskError, match="no task matches 'nasbench999/x'"):
         load_tasks(["nasbench999/x"], suite_zero=suite_zero_dir)
     table = task_table(tasks)
