@@ -3,16 +3,24 @@
     python studies/proxy_seeds.py     # after the runs below
 
 The runs (the same 491 NAS-Bench-201 archs that Suite-Zero scores, batch 32, the
-shared CIFAR-10 sample), seed 0 in tables/proxies/live, seeds 1 and 2 in
-tables/proxies/seeds/seed<N>:
+shared CIFAR-10 sample), under two minibatch protocols:
 
-    naspred proxies compute -t nasbench201/cifar10 --suite-zero-dir DIR --keys-file KEYS \\
-        --npz ../shared/data/cifar10_sample.npz -p epe_nas,fisher,grasp,jacov,plain \\
-        --seed N --out tables/proxies/seeds/seedN
+* shared batch (naspred's default: one minibatch for every arch): seed 0 in
+  tables/proxies/live, seeds 1 and 2 in tables/proxies/seeds/seed<N>, made by
 
-Writes tables/proxies/seeds.md and .csv: per task and proxy, each seed's Spearman
-with val_accuracy, their mean and standard deviation, the stored score's, and the
-mean Spearman(ours, stored), all over the archs every run scored finitely.
+      naspred proxies compute -t 'nasbench201/*' --suite-zero-dir DIR --keys-file KEYS \\
+          --npz ../shared/data/cifar10_sample.npz -p epe_nas,fisher,grasp,jacov,plain \\
+          --seed N --out tables/proxies/seeds/seedN
+
+* fresh batches (a new minibatch per arch, as Suite-Zero's runner draws them):
+  the same with ``-t nasbench201/cifar10 --fresh-batches --out
+  tables/proxies/fresh/seedN`` for N = 0, 1, 2.
+
+KEYS lists the 491 keys (those with a stored ``synflow`` score). Writes
+tables/proxies/seeds.md and .csv: per protocol, task and proxy, each seed's
+Spearman with val_accuracy, their mean and standard deviation, the stored
+score's, and the mean Spearman(ours, stored), all over the archs every run of
+that protocol scored finitely.
 """
 
 from __future__ import annotations
@@ -29,7 +37,13 @@ from naspred.evaluation.report import format_table, write_csv
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "tables" / "proxies"
-RUNS = [ROOT / "tables/proxies/live", *(ROOT / f"tables/proxies/seeds/seed{s}" for s in (1, 2))]
+PROTOCOLS = {
+    "shared batch": [
+        ROOT / "tables/proxies/live",
+        *(ROOT / f"tables/proxies/seeds/seed{s}" for s in (1, 2)),
+    ],
+    "fresh batches": [ROOT / f"tables/proxies/fresh/seed{s}" for s in (0, 1, 2)],
+}
 PROXIES = ["epe_nas", "fisher", "grasp", "jacov", "plain"]
 
 
@@ -65,12 +79,17 @@ if __name__ == "__main__":
     parser.add_argument("--suite-zero-dir", type=Path, default=Path("../shared/data/suite_zero"))
     args = parser.parse_args()
     stored = {t.name: t for t in load_suite_zero(args.suite_zero_dir)}
-    runs = [{t.name: t for t in load_suite_zero(path)} for path in RUNS]
     parts, lines = [], ["# Seed spread of the noisy proxies (Spearman with val_accuracy)", ""]
-    for name in sorted(set.intersection(*(set(r) for r in runs))):
-        table = seed_table([r[name] for r in runs], stored[name], PROXIES)
-        parts.append(table.assign(task=name))
-        lines += [f"## {name}", "", format_table(table, ".3f", index=False), ""]
+    for protocol, paths in PROTOCOLS.items():
+        present = [p for p in paths if any(p.glob("zc_*.json"))]
+        if len(present) < len(paths):
+            lines += [f"## {protocol}", "", f"{len(present)} of {len(paths)} runs present", ""]
+            continue
+        runs = [{t.name: t for t in load_suite_zero(path)} for path in present]
+        for name in sorted(set.intersection(*(set(r) for r in runs))):
+            table = seed_table([r[name] for r in runs], stored[name], PROXIES)
+            parts.append(table.assign(protocol=protocol, task=name))
+            lines += [f"## {protocol}: {name}", "", format_table(table, ".3f", index=False), ""]
     write_csv(pd.concat(parts, ignore_index=True), OUT / "seeds.csv")
     (OUT / "seeds.md").write_text("\n".join(lines))
     print("\n".join(lines))
