@@ -45,11 +45,17 @@ def test_best_per_budget_picks_the_best_affordable_configuration():
     assert (row["best"], row["train_size"], row["epochs"]) == ("lcsvr", 100, 4)
     assert row["runner_up"] == "xgb" and row["runner_up_kendall"] == pytest.approx(0.6)
     assert row["candidates"] == 5
-    # budget axes: the dearest "free" cost first, then log-spaced over the paid ones
-    axis = default_budgets(configs["init_s"], pd.Series([90, 900, 0, 900, 0]), 3)
-    np.testing.assert_allclose(axis, [1e-5, 100.0, 1000.0**0.5 * 10, 1000.0])
-    axis = default_budgets(pd.Series([0.0, 10.0, 1000.0]), pd.Series([0, 5, 900]), 3)
-    np.testing.assert_allclose(axis, [0.0, 10.0, 100.0, 1000.0])
+    # budget axes: the dearest "free" cost first, then one budget per cost level
+    axis = default_budgets(configs["init_s"], pd.Series([90, 900, 0, 900, 0]))
+    np.testing.assert_allclose(axis, [1e-5, 100.0, 1000.0])
+    axis = default_budgets(pd.Series([0.0, 10.0, 1000.0]), pd.Series([0, 5, 900]))
+    np.testing.assert_allclose(axis, [0.0, 10.0, 1000.0])
+    # costs within a factor 1.5 of a level's cheapest share it, at the dearest of them
+    costs = pd.Series([0.002, 0.04, 0.05, 3.2, 3.3, 6.4, 6.9, 12.8, 25.0])
+    axis = default_budgets(costs, costs.where(costs > 0.01, 0.0))
+    np.testing.assert_allclose(axis, [0.002, 0.05, 3.3, 6.9, 12.8, 25.0])
+    with pytest.raises(ValueError, match="merge"):
+        default_budgets(costs, costs, merge=0.5)
     assert default_query_epochs(20) == (1, 2, 4, 8, 16)
     assert default_query_epochs(8) == (1, 2, 4)
 
@@ -124,8 +130,12 @@ def test_tradeoff_study_end_to_end_and_resume(small_task, tmp_path):
         "tradeoff_nasbench201__cifar10.png",
     }
     grid = pd.read_csv(tmp_path / "tables" / "tradeoff.csv")
-    assert grid["init_budget_s"].nunique() == 8 and grid["query_budget_s"].nunique() == 7
+    # a column per training-set size (20, 60) after the free one; a row per epoch
+    # count (1, 3) after the free one (the zero-cost proxies, charged 0 s here)
+    assert grid["init_budget_s"].nunique() == 3 and grid["query_budget_s"].nunique() == 3
     configs = summarise_configs(results)
+    paid = configs[configs["query_data_s"] > 0].groupby("epochs")["query_arch_s"].max()
+    np.testing.assert_allclose(sorted(grid["query_budget_s"].unique())[1:], sorted(paid), rtol=1e-5)
     for _, row in grid.dropna(subset=["best"]).iterrows():
         fits = configs[
             (configs["init_s"] <= row["init_budget_s"] * (1 + 1e-9))

@@ -297,18 +297,32 @@ def summarise_configs(results: pd.DataFrame) -> pd.DataFrame:
     return out[(out["seeds"] == n_seeds) & out["kendall"].notna()].reset_index(drop=True)
 
 
-def default_budgets(costs: pd.Series, data_costs: pd.Series, count: int) -> list[float]:
+def default_budgets(costs: pd.Series, data_costs: pd.Series, merge: float = 1.5) -> list[float]:
     """A budget axis: first the dearest cost among configurations that need no data
     on this axis (e.g. a learning-curve predictor's fit time, a model-based
-    predictor's query time: nearly 0), then ``count`` log-spaced budgets from the
-    cheapest to the dearest configuration that does."""
+    predictor's query time: nearly 0), then one budget per level of the costs of
+    those that do.
+
+    A level gathers the paid costs within a factor ``merge`` of its cheapest (the
+    same training-set size or number of epochs costs a little more for a predictor
+    with a slower fit or an extra proxy), and its budget is the level's dearest
+    cost, so every swept training size and epoch count gets its own row or column
+    and every configuration of that level fits in it.
+    """
+    if merge < 1:
+        raise ValueError(f"merge must be >= 1, got {merge}")
     free = costs[data_costs <= 0]
     first = float(free.max()) if len(free) else 0.0
-    paid = costs[data_costs > 0]
-    if paid.empty:
-        return [first]
-    lo, hi = float(paid.min()), float(paid.max())
-    return [first, *np.geomspace(lo, hi, count).tolist()] if hi > lo else [first, hi]
+    paid = np.sort(np.asarray(costs[data_costs > 0], dtype=float))
+    levels: list[float] = []
+    start = None
+    for cost in paid:
+        if start is None or cost > start * merge:
+            start = cost
+            levels.append(cost)
+        else:
+            levels[-1] = cost
+    return [first, *levels]
 
 
 def best_per_budget(
@@ -442,9 +456,9 @@ def write_tradeoff_tables(
 ) -> list[Path]:
     """``units.csv`` (every evaluated unit), ``configs.csv`` (mean over seeds per
     configuration, with costs), ``tradeoff.csv`` (the best predictor per budget
-    cell), ``tradeoff.md`` and ``tradeoff_<task>.png``. Budgets default to 0 plus
-    log-spaced values over the configurations' costs (:func:`default_budgets`; 7 init,
-    6 query)."""
+    cell), ``tradeoff.md`` and ``tradeoff_<task>.png``. Budgets default to the cost
+    levels of the evaluated configurations (:func:`default_budgets`): a column per
+    training-set size, a row per epoch count (and one for the zero-cost proxies)."""
     from naspred.evaluation.report import format_table, not_run_section, write_csv
 
     out = Path(out_dir)
@@ -452,9 +466,9 @@ def write_tradeoff_tables(
     if configs.empty:
         raise ValueError("no configuration finished on every seed; nothing to tabulate")
     if not init_budgets:
-        init_budgets = default_budgets(configs["init_s"], configs["init_data_s"], 7)
+        init_budgets = default_budgets(configs["init_s"], configs["init_data_s"])
     if not query_budgets:
-        query_budgets = default_budgets(configs["query_arch_s"], configs["query_data_s"], 6)
+        query_budgets = default_budgets(configs["query_arch_s"], configs["query_data_s"])
     grid = best_per_budget(configs, init_budgets, query_budgets)
     stem = task.name.replace("/", "__")
     files = [
@@ -494,11 +508,8 @@ def write_tradeoff_tables(
         configs.sort_values("kendall", ascending=False).groupby("predictor", sort=False).head(1)
     )
     n_seeds = results["seed"].nunique()
-    unknown = (
-        bool(results.get("proxy_time_unknown", pd.Series(dtype=bool)).fillna(False).any())
-        if "proxy_time_unknown" in results
-        else False
-    )
+    # the column holds True/False/NaN (units that read no proxy): only True counts
+    unknown = bool(results.get("proxy_time_unknown", pd.Series(dtype=object)).eq(True).any())
     lines = [
         f"# Initialisation vs query budget: {task.name}",
         "",

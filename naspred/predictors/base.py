@@ -395,7 +395,9 @@ class EncodedPredictor(Predictor):
             for train, val in splits:
                 model = self._fit_model(X[train], z[train], params)
                 taus.append(kendall(z[val], self._predict_model(model, X[val])))
-            results.append((params, float(np.nanmean(taus))))
+            finite = [t for t in taus if np.isfinite(t)]
+            # a candidate that predicts a constant on every fold has no tau: never best
+            results.append((params, float(np.mean(finite)) if finite else np.nan))
         self.tune_results_ = results
         best = max(results, key=lambda r: r[1] if np.isfinite(r[1]) else -np.inf)
         log.info("%s: tuned CV Kendall tau %.3f with %s", type(self).__name__, best[1], best[0])
