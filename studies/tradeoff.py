@@ -7,8 +7,10 @@ The same as `naspred tradeoff`; kept here so that every committed table in
 tables/ has the script that made it. Needs a task with per-epoch curves and
 epoch times (the embedded learning-curve benchmark made by `naspred
 make-benchmark`). Writes tables/tradeoff/ (one sub-directory per task when there
-are several) and keeps its results store in results/tradeoff.jsonl, so a killed
-run resumes.
+are several), with a README.md describing each benchmark (size, accuracy spread,
+Spearman with NAS-Bench-201's own accuracy when the Suite-Zero records are at
+hand), and keeps its results store in results/tradeoff.jsonl, so a killed run
+resumes.
 """
 
 from __future__ import annotations
@@ -18,9 +20,11 @@ import logging
 from pathlib import Path
 
 from naspred.benchmarks import load_tasks
+from naspred.errors import UnknownTaskError
 from naspred.evaluation.predictor_study import PredictorSpec
 from naspred.evaluation.tradeoff import (
     DEFAULT_PREDICTORS,
+    curve_benchmark_summary,
     run_tradeoff_study,
     write_tradeoff_tables,
 )
@@ -45,12 +49,21 @@ if __name__ == "__main__":
     parser.add_argument("--train-sizes", default="10,30,100,300")
     parser.add_argument("--test-size", type=int, default=None)
     parser.add_argument("--store", type=Path, default=STORE)
+    parser.add_argument(
+        "--suite-zero-dir", type=Path, default=ROOT.parent / "shared/data/suite_zero"
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     tasks = [t for t in load_tasks(args.task, embedded=True) if "epoch_time" in t.curves]
     if not tasks:
         raise SystemExit("no embedded task has learning curves with epoch times yet")
     specs = [PredictorSpec.parse(p) for p in DEFAULT_PREDICTORS]
+    readme = [
+        "# Init-vs-query trade-off: the benchmarks",
+        "",
+        f"Made by `{Path(__file__).name}`.",
+        "",
+    ]
     for task in tasks:
         results = run_tradeoff_study(
             task,
@@ -63,3 +76,17 @@ if __name__ == "__main__":
         out = TABLES if len(tasks) == 1 else TABLES / task.name.replace("/", "__")
         for path in write_tradeoff_tables(task, results, out):
             print(path)
+        reference = None
+        if args.suite_zero_dir.is_dir():
+            published = f"{task.space}/{task.dataset}"
+            try:
+                [reference] = load_tasks(
+                    [published], suite_zero=args.suite_zero_dir, embedded=False
+                )
+            except UnknownTaskError:
+                pass  # the records hold no such task: no reference to compare with
+        where = (out / "tradeoff.md").relative_to(TABLES)
+        readme += [f"## {task.name}", "", *curve_benchmark_summary(task, reference)]
+        readme += [f"Results: [{where}]({where}).", ""]
+    (TABLES / "README.md").write_text("\n".join(readme))
+    print(TABLES / "README.md")

@@ -14,6 +14,7 @@ from naspred.evaluation.tradeoff import (
     check_curve_task,
     default_budgets,
     default_query_epochs,
+    kendall_by_epochs,
     run_tradeoff_study,
     summarise_configs,
     synthetic_curve_task,
@@ -56,6 +57,10 @@ def test_best_per_budget_picks_the_best_affordable_configuration():
     np.testing.assert_allclose(axis, [0.002, 0.05, 3.3, 6.9, 12.8, 25.0])
     with pytest.raises(ValueError, match="merge"):
         default_budgets(costs, costs, merge=0.5)
+    by_epochs = kendall_by_epochs(configs)
+    assert list(by_epochs.columns) == ["e=0", "e=4"]
+    assert by_epochs.loc["xgb", "e=0"] == 0.6  # its best size, n=100
+    assert by_epochs.loc["lcsvr", "e=4"] == 0.8 and np.isnan(by_epochs.loc["lcsvr", "e=0"])
     assert default_query_epochs(20) == (1, 2, 4, 8, 16)
     assert default_query_epochs(8) == (1, 2, 4)
 
@@ -147,6 +152,7 @@ def test_tradeoff_study_end_to_end_and_resume(small_task, tmp_path):
     assert set(cheap["train_size"].dropna()) <= {0}
     md = (tmp_path / "tables" / "tradeoff.md").read_text()
     assert "Initialisation vs query budget: nasbench201/cifar10" in md
+    assert "## Kendall tau by epochs of partial training" in md
     assert "charged 0 s" in md and "tradeoff_nasbench201__cifar10.png" in md
 
     # resume: a rerun computes nothing; a store cut short recomputes only what is missing

@@ -297,6 +297,17 @@ def summarise_configs(results: pd.DataFrame) -> pd.DataFrame:
     return out[(out["seeds"] == n_seeds) & out["kendall"].notna()].reset_index(drop=True)
 
 
+def kendall_by_epochs(configs: pd.DataFrame) -> pd.DataFrame:
+    """Mean Kendall tau per predictor (rows) and epochs of partial training (columns),
+    each predictor at its best training-set size for that many epochs; 0 epochs:
+    no partial training. The learning-curve predictors side by side at equal query
+    cost (e.g. SoTL-E against early stopping, Ru et al., NeurIPS 2021)."""
+    best = configs.sort_values("kendall", ascending=False).groupby(["predictor", "epochs"]).head(1)
+    table = best.pivot(index="predictor", columns="epochs", values="kendall")
+    table.columns = [f"e={int(c)}" for c in table.columns]
+    return table.sort_index()
+
+
 def default_budgets(costs: pd.Series, data_costs: pd.Series, merge: float = 1.5) -> list[float]:
     """A budget axis: first the dearest cost among configurations that need no data
     on this axis (e.g. a learning-curve predictor's fit time, a model-based
@@ -544,6 +555,14 @@ def write_tradeoff_tables(
         ),
         "",
     ]
+    lines += [
+        "## Kendall tau by epochs of partial training",
+        "",
+        "Each predictor at its best training-set size for that many epochs (e=0: none).",
+        "",
+        format_table(kendall_by_epochs(configs), ".3f"),
+        "",
+    ]
     if unknown:
         lines += [
             "Note: the task stores no compute time for some proxy scores read; those are "
@@ -556,6 +575,51 @@ def write_tradeoff_tables(
     (out / "tradeoff.md").write_text("\n".join(lines))
     files.append(out / "tradeoff.md")
     return files
+
+
+def curve_benchmark_summary(task: Task, reference: Task | None = None) -> list[str]:
+    """Markdown lines describing a learning-curve benchmark: its size, the spread of
+    its final accuracies (whether they spread enough to rank), its training times,
+    and, given a ``reference`` task of the same space (the published benchmark),
+    the rank agreement of the two accuracies on their common archs."""
+    from naspred.evaluation.metrics import kendall, spearman
+
+    acc = np.asarray(task.val_accuracy, float)
+    q = np.nanpercentile(acc, [0, 10, 25, 50, 75, 90, 100])
+    arch_s = _train_seconds(task, np.arange(len(task)))
+    lines = [
+        f"`{task.name}`: {len(task)} archs, {task.n_epochs} epochs of curves "
+        f"(file `{Path(task.source).name}`).",
+        "",
+        "| final val accuracy (%) | min | 10% | 25% | median | 75% | 90% | max | std |",
+        "|---|---|---|---|---|---|---|---|---|",
+        "| | " + " | ".join(f"{v:.1f}" for v in q) + f" | {np.nanstd(acc):.2f} |",
+        "",
+        f"Training time per arch: mean {np.nanmean(arch_s):.1f} s, median "
+        f"{np.nanmedian(arch_s):.1f} s (recorded epoch times, validation excluded).",
+        "",
+    ]
+    if "val_accuracy" in task.curves:
+        curve = np.asarray(task.curves["val_accuracy"], float)
+        marks = [e for e in (1, 2, 4, 8, 16, 32, 64) if e < task.n_epochs]
+        rhos = [spearman(curve[:, e - 1], acc) for e in marks]
+        lines += [
+            "Spearman of the validation accuracy after e epochs with the final one: "
+            + ", ".join(f"e={e}: {r:.3f}" for e, r in zip(marks, rhos, strict=True))
+            + ".",
+            "",
+        ]
+    if reference is not None:
+        common = [k for k in task.keys if k in set(reference.keys)]
+        if common:
+            ours = acc[task.index(common)]
+            ref = np.asarray(reference.val_accuracy, float)[reference.index(common)]
+            lines += [
+                f"Against `{reference.name}` val_accuracy on the {len(common)} common archs: "
+                f"Spearman {spearman(ours, ref):.3f}, Kendall {kendall(ours, ref):.3f}.",
+                "",
+            ]
+    return lines
 
 
 def synthetic_curve_task(task: Task, n_epochs: int = 20, seed: int = 0, noise: float = 0.5) -> Task:
