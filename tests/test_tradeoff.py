@@ -166,6 +166,16 @@ def test_tradeoff_study_end_to_end_and_resume(small_task, tmp_path):
     merged = redone.set_index("unit")["kendall"].sort_index()
     np.testing.assert_allclose(merged, results.set_index("unit")["kendall"].sort_index())
 
+    # the benchmark file grew (or changed): its units are run afresh, never read back
+    grown = task.subset(np.arange(len(task) - 30))
+    fresh = run_tradeoff_study(
+        grown, SPECS[1:2], path, query_epochs=(1, 3), seeds=(0,), test_size=100, progress=False
+    )
+    assert len(fresh) == 2 and fresh["data"].nunique() == 1
+    assert fresh["data"].iloc[0] != results["data"].iloc[0]
+    assert set(fresh["unit"]).isdisjoint(results["unit"])
+    assert len(path.read_text().splitlines()) == len(lines) + 2
+
 
 def test_study_refuses_a_task_without_epoch_times(small_task, tmp_path):
     bare = small_task.subset(np.arange(len(small_task)))

@@ -24,6 +24,7 @@ results store of the predictor study at once, so a killed study resumes.
 
 from __future__ import annotations
 
+import hashlib
 import inspect
 import logging
 import math
@@ -110,10 +111,22 @@ def _plan(
     return _Plan(spec, sizes, epochs, extra, needs.proxies, tuple(metrics))
 
 
-def _unit(task: Task, seed: int, spec: PredictorSpec, size: int, epochs: int | None) -> str:
-    return (
-        f"tradeoff|{task.name}|seed={seed}|{spec.id}|n={size}|e={0 if epochs is None else epochs}"
-    )
+def data_id(task: Task, test_size: int) -> str:
+    """A short digest of what a trade-off unit's result depends on besides its own
+    settings: the task's archs (in order), their targets and curves, and the test-set
+    size. A benchmark file that grows (``naspred make-benchmark`` resumes and appends)
+    gets a new id, so its results are computed afresh instead of read back stale."""
+    digest = hashlib.sha256(f"{task.name}|{test_size}|".encode())
+    digest.update("\n".join(task.keys).encode())
+    digest.update(np.ascontiguousarray(task.val_accuracy, dtype=float).tobytes())
+    for metric in sorted(task.curves):
+        digest.update(metric.encode())
+        digest.update(np.ascontiguousarray(task.curves[metric], dtype=float).tobytes())
+    return digest.hexdigest()[:12]
+
+
+def _unit(data: str, task: Task, seed: int, spec: PredictorSpec, size: int, e: int | None) -> str:
+    return f"tradeoff|{task.name}|data={data}|seed={seed}|{spec.id}|n={size}|e={e or 0}"
 
 
 def _train_seconds(task: Task, rows: np.ndarray, epochs: int | None = None) -> np.ndarray:
@@ -208,7 +221,8 @@ def run_tradeoff_study(
         for size in plan.sizes
         for e in plan.epochs
     ]
-    todo = [u for u in units if _unit(task, u[0], u[1].spec, u[2], u[3]) not in store]
+    data = data_id(task, test_size)
+    todo = [u for u in units if _unit(data, task, u[0], u[1].spec, u[2], u[3]) not in store]
     log.info(
         "trade-off study: %d units, %d already in %s",
         len(units),
@@ -221,9 +235,10 @@ def run_tradeoff_study(
     for seed, plan, size, e in todo:
         spec = plan.spec
         base = {
-            "unit": _unit(task, seed, spec, size, e),
+            "unit": _unit(data, task, seed, spec, size, e),
             "study": "tradeoff",
             "task": task.name,
+            "data": data,
             "seed": seed,
             "predictor": spec.id,
             "train_size": size,
@@ -270,8 +285,8 @@ def run_tradeoff_study(
         bar.update()
     bar.close()
     frame = store.frame()
-    if "study" in frame:
-        frame = frame[(frame["study"] == "tradeoff") & (frame["task"] == task.name)]
+    if "data" in frame:  # rows of this task as it is now (older versions are ignored)
+        frame = frame[(frame["study"] == "tradeoff") & (frame["data"] == data)]
     return frame.reset_index(drop=True)
 
 
