@@ -156,6 +156,27 @@ def test_task_checks_alignment_and_keys():
     assert sub.keys == ("c", "a") and sub.proxies["p"].tolist() == [1.0, 3.0]
 
 
+def test_task_digest_names_its_data():
+    def make(acc=(1.0, 2.0, 3.0), p=(3.0, 2.0, 1.0), keys=("a", "b", "c"), variant=""):
+        proxies = {"p": np.array(p)}
+        return Task("s", "d", keys, np.array(acc), proxies=proxies, variant=variant)
+
+    base = make().digest()
+    assert make().digest() == base and len(base) == 12  # equal content, equal digest
+    changed = [
+        make(acc=(1.0, 2.0, 3.5)),
+        make(p=(3.0, 2.0, 0.0)),
+        make(keys=("a", "b", "z")),
+        make(variant="lc"),
+        make().subset([0, 1]),
+        make().subset([1, 0, 2]),
+        make().with_proxies({"q": np.zeros(3)}),
+    ]
+    assert make().with_proxies({}).digest() == base  # nothing added: the same data
+    digests = [t.digest() for t in changed]
+    assert base not in digests and len(set(digests)) == len(digests)
+
+
 # --- embedded benchmarks --------------------------------------------------------
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -102,6 +103,30 @@ class Task:
             f"Task({self.name!r}, {len(self)} archs, proxies={sorted(self.proxies)}, "
             f"targets={sorted(self.targets)})"
         )
+
+    def digest(self) -> str:
+        """A short hash of everything a study reads from this task: its name, the arch
+        keys in order, and every target, proxy and curve array. Results stores key
+        their units by it, so a task whose file changed (a learning-curve benchmark
+        that ``naspred make-benchmark`` grew) is evaluated afresh, not read back stale."""
+        cached = self.__dict__.get("_digest")
+        if cached is None:
+            h = hashlib.sha256(self.name.encode())
+            h.update("\n".join(self.keys).encode())
+            groups = {
+                "target": {TARGET: self.val_accuracy, **self.targets},
+                "proxy": self.proxies,
+                "proxy_time": self.proxy_times,
+                "proxy_missing": self.proxy_missing,
+                "curve": self.curves,
+            }
+            for group, arrays in groups.items():
+                for name in sorted(arrays):
+                    h.update(f"|{group}:{name}|".encode())
+                    h.update(np.ascontiguousarray(arrays[name], dtype=float).tobytes())
+            cached = h.hexdigest()[:12]
+            object.__setattr__(self, "_digest", cached)
+        return cached
 
     @property
     def proxy_names(self) -> list[str]:

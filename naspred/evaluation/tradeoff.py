@@ -24,7 +24,6 @@ results store of the predictor study at once, so a killed study resumes.
 
 from __future__ import annotations
 
-import hashlib
 import inspect
 import logging
 import math
@@ -109,20 +108,6 @@ def _plan(
     needs = probe.needs
     metrics = needs.curve_metrics if (sweeps_epochs or needs.curve_epochs) else ()
     return _Plan(spec, sizes, epochs, extra, needs.proxies, tuple(metrics))
-
-
-def data_id(task: Task, test_size: int) -> str:
-    """A short digest of what a trade-off unit's result depends on besides its own
-    settings: the task's archs (in order), their targets and curves, and the test-set
-    size. A benchmark file that grows (``naspred make-benchmark`` resumes and appends)
-    gets a new id, so its results are computed afresh instead of read back stale."""
-    digest = hashlib.sha256(f"{task.name}|{test_size}|".encode())
-    digest.update("\n".join(task.keys).encode())
-    digest.update(np.ascontiguousarray(task.val_accuracy, dtype=float).tobytes())
-    for metric in sorted(task.curves):
-        digest.update(metric.encode())
-        digest.update(np.ascontiguousarray(task.curves[metric], dtype=float).tobytes())
-    return digest.hexdigest()[:12]
 
 
 def _unit(data: str, task: Task, seed: int, spec: PredictorSpec, size: int, e: int | None) -> str:
@@ -221,7 +206,7 @@ def run_tradeoff_study(
         for size in plan.sizes
         for e in plan.epochs
     ]
-    data = data_id(task, test_size)
+    data = f"{task.digest()}-t{test_size}"  # results depend on the data and the test size
     todo = [u for u in units if _unit(data, task, u[0], u[1].spec, u[2], u[3]) not in store]
     log.info(
         "trade-off study: %d units, %d already in %s",
@@ -285,9 +270,9 @@ def run_tradeoff_study(
         bar.update()
     bar.close()
     frame = store.frame()
-    if "data" in frame:  # rows of this task as it is now (older versions are ignored)
-        frame = frame[(frame["study"] == "tradeoff") & (frame["data"] == data)]
-    return frame.reset_index(drop=True)
+    if "data" not in frame:  # only rows of other studies or older store versions
+        return frame.iloc[0:0]
+    return frame[frame["data"] == data].reset_index(drop=True)  # this task as it is now
 
 
 def summarise_configs(results: pd.DataFrame) -> pd.DataFrame:
