@@ -28,6 +28,7 @@ OUT = Path(__file__).resolve().parents[1] / "tables" / "predictors"
 GRAF = ["xgb", "rf", "lgb", "ngb", "sparse_gp", "mlp"]
 SIZES = [10, 20, 50, 100, 200, 500, 1000]
 SEEDS = [0, 1, 2, 3, 4]
+TEST_SIZE = 1000
 # proxies stored or computed for all 15,625 cells, so train/test sets span the space
 EVERY_ARCH_PROXIES = ("zen", "params", "flops")
 
@@ -54,9 +55,11 @@ if __name__ == "__main__":
     specs += [PredictorSpec(f"zc:{name}") for name in EVERY_ARCH_PROXIES]
     store = OUT / "nb201_cifar10_store.jsonl"
     if args.tabulate_only:
+        from naspred.evaluation.predictor_study import current_rows, data_tag
         from naspred.evaluation.store import ResultsStore
 
-        results = ResultsStore(store).frame()
+        tags = {t.name: data_tag(t, TEST_SIZE) for t in tasks}
+        results = current_rows(ResultsStore(store).frame(), "predictors", tags)
     else:
-        results = run_predictor_study(tasks, specs, SIZES, SEEDS, store, test_size=1000)
+        results = run_predictor_study(tasks, specs, SIZES, SEEDS, store, test_size=TEST_SIZE)
     write_predictor_tables(results, OUT)

@@ -73,6 +73,35 @@ def test_study_records_every_cell_and_its_outcome(nb201, tmp_path):
     assert "## Cells not run" in md and "| rf " in md
 
 
+def test_study_reruns_cells_of_a_task_whose_data_changed(nb201, tmp_path):
+    [task] = nb201
+    path = tmp_path / "s.jsonl"
+    specs = [PredictorSpec("rf")]
+
+    def run(t, sizes=(20, 50), test_size=200):  # one rf cell per size, seed 0
+        return run_predictor_study([t], specs, sizes, [0], path, test_size=test_size, progress=0)
+
+    first = run(task)
+    lines = path.read_text().splitlines()
+    assert len(first) == 2 and (first["study"] == "predictors").all()
+    assert (first["data"] == f"{task.digest()}-t200").all()
+    # same task, same settings: nothing runs again and the same rows come back
+    again = run(task)
+    assert path.read_text().splitlines() == lines
+    pd.testing.assert_frame_equal(again, first)
+    # one target changed: the cells run afresh and only the new rows are returned
+    changed = task.subset(np.arange(len(task)))
+    object.__setattr__(changed, "val_accuracy", task.val_accuracy + 0.0)
+    changed.val_accuracy[0] += 1.0
+    fresh = run(changed)
+    assert len(path.read_text().splitlines()) == len(lines) + 2
+    assert set(fresh["unit"]).isdisjoint(first["unit"])
+    assert (fresh["data"] == f"{changed.digest()}-t200").all()
+    # a different test size is different results too
+    other = run(task, sizes=(20,), test_size=300)
+    assert len(other) == 1 and other["data"].iloc[0].endswith("-t300")
+
+
 def test_killed_study_resumes_with_the_same_table(nb201, suite_zero_dir, tmp_path):
     args = [
         "-p",

@@ -142,17 +142,20 @@ def run_predictor_study(
     predictor that needs no stored scores sees the same test set per seed. A cell
     whose test set or training set does not fit in the eligible archs is recorded
     as skipped; a predictor that raises is recorded as failed (with the error) and
-    the study goes on. Returns the store's rows.
+    the study goes on. Cells are keyed by :func:`data_tag`, so a task whose data
+    changed since the store was written is run afresh. Returns the store's rows for
+    these tasks as they are now.
     """
     from naspred.predictors import make_predictor
     from naspred.spaces import get_space
 
     store = store if isinstance(store, ResultsStore) else ResultsStore(store)
     needs = {s.id: make_predictor(s.name, **s.params).needs for s in predictors}
+    tags = {t.name: data_tag(t, test_size) for t in tasks}
     cells = [
         (t, s, p, n) for t in tasks for s in seeds for p in predictors for n in sorted(train_sizes)
     ]
-    todo = [c for c in cells if _unit(*c) not in store]
+    todo = [c for c in cells if _unit(tags[c[0].name], *c) not in store]
     log.info(
         "predictor study: %d cells, %d already in %s",
         len(cells),
@@ -170,8 +173,10 @@ def run_predictor_study(
             if name in task.proxies:
                 eligible &= task.has_proxy(name) & np.isfinite(task.proxies[name])
         base = {
-            "unit": _unit(task, seed, spec, size),
+            "unit": _unit(tags[task.name], task, seed, spec, size),
+            "study": "predictors",
             "task": task.name,
+            "data": tags[task.name],
             "seed": seed,
             "predictor": spec.id,
             "train_size": size,
@@ -208,15 +213,33 @@ def run_predictor_study(
         store.add(row)
         bar.update()
     bar.close()
-    return store.frame()
+    return current_rows(store.frame(), "predictors", tags)
+
+
+def data_tag(task: Task, test_size: int) -> str:
+    """What a study's results depend on besides their own settings: the task's data
+    (:meth:`Task.digest`) and the test-set size. Stores key units by it, so a task
+    whose data changed is evaluated afresh rather than read back stale."""
+    return f"{task.digest()}-t{test_size}"
+
+
+def current_rows(frame: pd.DataFrame, study: str, tags: dict[str, str]) -> pd.DataFrame:
+    """The rows of ``study`` in ``frame`` computed on the tasks as they are now
+    (``tags``: task name -> :func:`data_tag`); rows of other studies, other tasks,
+    other data or untagged older stores are left out."""
+    if frame.empty or "data" not in frame or "study" not in frame:
+        return frame.iloc[0:0]
+    now = frame["task"].map(tags)
+    keep = (frame["study"] == study) & (frame["data"] == now)
+    return frame[keep].reset_index(drop=True)
 
 
 class _Skip(Exception):
     """A cell that cannot run on this task (not an error of the predictor)."""
 
 
-def _unit(task: Task, seed: int, spec: PredictorSpec, size: int) -> str:
-    return f"{task.name}|seed={seed}|{spec.id}|n={size}"
+def _unit(data: str, task: Task, seed: int, spec: PredictorSpec, size: int) -> str:
+    return f"{task.name}|data={data}|seed={seed}|{spec.id}|n={size}"
 
 
 def summarise(results: pd.DataFrame, metric: str = "kendall") -> pd.DataFrame:

@@ -38,7 +38,13 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from naspred.benchmarks.task import Task
-from naspred.evaluation.predictor_study import PredictorSpec, evaluate_cell, split
+from naspred.evaluation.predictor_study import (
+    PredictorSpec,
+    current_rows,
+    data_tag,
+    evaluate_cell,
+    split,
+)
 from naspred.evaluation.store import ResultsStore
 
 log = logging.getLogger(__name__)
@@ -206,7 +212,7 @@ def run_tradeoff_study(
         for size in plan.sizes
         for e in plan.epochs
     ]
-    data = f"{task.digest()}-t{test_size}"  # results depend on the data and the test size
+    data = data_tag(task, test_size)
     todo = [u for u in units if _unit(data, task, u[0], u[1].spec, u[2], u[3]) not in store]
     log.info(
         "trade-off study: %d units, %d already in %s",
@@ -269,10 +275,7 @@ def run_tradeoff_study(
         store.add(row)
         bar.update()
     bar.close()
-    frame = store.frame()
-    if "data" not in frame:  # only rows of other studies or older store versions
-        return frame.iloc[0:0]
-    return frame[frame["data"] == data].reset_index(drop=True)  # this task as it is now
+    return current_rows(store.frame(), "tradeoff", {task.name: data})
 
 
 def summarise_configs(results: pd.DataFrame) -> pd.DataFrame:
