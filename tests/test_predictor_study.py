@@ -79,7 +79,9 @@ def test_study_reruns_cells_of_a_task_whose_data_changed(nb201, tmp_path):
     specs = [PredictorSpec("rf")]
 
     def run(t, sizes=(20, 50), test_size=200):  # one rf cell per size, seed 0
-        return run_predictor_study([t], specs, sizes, [0], path, test_size=test_size, progress=0)
+        return run_predictor_study(
+            [t], specs, sizes, [0], path, test_size=test_size, progress=False
+        )
 
     first = run(task)
     lines = path.read_text().splitlines()
