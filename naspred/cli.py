@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from naspred.cli_benchmark import make_benchmark
+from naspred.cli_options import (
+    CurveFiles,
+    Embedded,
+    SuiteZeroDir,
+    TaskNames,
+    fail,
+    setup_logging,
+)
+from naspred.cli_proxies import proxies_app
 from naspred.errors import NaspredError
 
 app = typer.Typer(
@@ -15,48 +24,6 @@ app = typer.Typer(
     no_args_is_help=True,
     help="Judge how well performance predictors and zero-cost proxies rank architectures.",
 )
-
-SuiteZeroDir = Annotated[
-    Path | None,
-    typer.Option(
-        "--suite-zero-dir",
-        envvar="NASPRED_SUITE_ZERO_DIR",
-        help="Directory of NAS-Bench-Suite-Zero zc_<space>.json records.",
-    ),
-]
-Embedded = Annotated[
-    bool | None,
-    typer.Option(
-        "--embedded/--no-embedded",
-        help="Include the embedded NAS-Bench-Graph and AnalogNAS-Bench tasks "
-        "[default: only when no Suite-Zero directory is given].",
-        show_default=False,
-    ),
-]
-CurveFiles = Annotated[
-    list[Path] | None,
-    typer.Option(
-        "--curves",
-        help="Learning-curve file, one task each: naspred's own (.jsonl, from "
-        "make-benchmark) or NASLib's nb201_<dataset>_full_training.pickle; repeatable.",
-    ),
-]
-TaskNames = Annotated[
-    list[str] | None,
-    typer.Option("--task", "-t", help="Task name or pattern, e.g. 'nasbench201/*'; repeatable."),
-]
-
-
-def _setup_logging(verbose: bool) -> None:
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
-
-
-def _fail(err: Exception) -> None:
-    typer.secho(f"error: {err}", fg=typer.colors.RED, err=True)
-    raise typer.Exit(code=2)
 
 
 @app.command()
@@ -69,11 +36,11 @@ def tasks(
     """List every task the installed sources provide, with sizes and metrics."""
     from naspred.benchmarks import load_tasks, task_table
 
-    _setup_logging(verbose)
+    setup_logging(verbose)
     try:
         found = load_tasks(suite_zero=suite_zero_dir, embedded=embedded, curves=curves or ())
     except (NaspredError, ValueError) as err:
-        _fail(err)
+        fail(err)
     table = task_table(found).drop(columns=["source"])
     typer.echo(table.to_markdown(index=False))
 
@@ -98,7 +65,7 @@ def correlations(
     from naspred.benchmarks.suite_zero import suite_zero_dir as resolve_dir
     from naspred.evaluation import run_correlation_study
 
-    _setup_logging(verbose)
+    setup_logging(verbose)
     try:
         chosen = load_tasks(task, suite_zero=suite_zero_dir, embedded=embedded)
         if out is None:
@@ -108,7 +75,7 @@ def correlations(
             out = Path("tables") / "correlations" / kind
         study = run_correlation_study(chosen, out, progress=progress)
     except (NaspredError, ValueError) as err:
-        _fail(err)
+        fail(err)
     typer.echo(f"{len(chosen)} task(s), {len(study.table)} (task, proxy) pairs -> {out}/")
     if not study.ranks.empty:
         typer.echo(study.ranks.to_markdown(index=False, floatfmt=".3f"))
@@ -156,7 +123,7 @@ def compare(
     from naspred.benchmarks import load_tasks
     from naspred.evaluation.compare import resolve_proxy, run_compare
 
-    _setup_logging(verbose)
+    setup_logging(verbose)
     try:
         name = resolve_proxy(proxy)  # before loading tasks: a typo fails at once
         chosen = load_tasks(task, suite_zero=suite_zero_dir, embedded=embedded)
@@ -175,7 +142,7 @@ def compare(
             progress=progress,
         )
     except (NaspredError, ValueError, KeyError) as err:
-        _fail(err)
+        fail(err)
     where = result.files[0].parent if result.files else out
     typer.echo(f"{result.proxy} on {len(chosen)} task(s) -> {where}/")
     typer.echo(result.ranks.to_markdown(index=False, floatfmt=".3f"))
@@ -229,7 +196,7 @@ def predictors(
     )
     from naspred.predictors import model_based_predictors
 
-    _setup_logging(verbose)
+    setup_logging(verbose)
     try:
         chosen = load_tasks(task, suite_zero=suite_zero_dir, embedded=embedded, curves=curves or ())
         names = predictor or model_based_predictors()
@@ -245,7 +212,7 @@ def predictors(
         )
         write_predictor_tables(results, out)
     except (NaspredError, ValueError, KeyError) as err:
-        _fail(err)
+        fail(err)
     counts = results["status"].value_counts().to_dict()
     typer.echo(f"{len(results)} cells in {store} ({counts}) -> {out}/")
 
@@ -293,7 +260,7 @@ def tradeoff(
         write_tradeoff_tables,
     )
 
-    _setup_logging(verbose)
+    setup_logging(verbose)
     try:
         found = load_tasks(task, suite_zero=suite_zero_dir, embedded=embedded, curves=curves or ())
         chosen = [t for t in found if "epoch_time" in t.curves]
@@ -316,15 +283,10 @@ def tradeoff(
             counts = results["status"].value_counts().to_dict()
             typer.echo(f"{one.name}: {len(results)} units in {store} ({counts}) -> {where}/")
     except (NaspredError, ValueError, KeyError) as err:
-        _fail(err)
+        fail(err)
 
-
-from naspred.cli_proxies import proxies_app  # noqa: E402  (mounted after the shared options)
 
 app.add_typer(proxies_app, name="proxies")
-
-from naspred.cli_benchmark import make_benchmark  # noqa: E402
-
 app.command("make-benchmark")(make_benchmark)
 
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from naspred.cli_options import fail, setup_logging
 from naspred.errors import NaspredError
 
 
@@ -79,10 +79,7 @@ def make_benchmark(
     from naspred.benchmarks.learning_curves import make_benchmark as run
     from naspred.benchmarks.training import DataSource, TrainingProtocol
 
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
+    setup_logging(verbose)
     try:
         if (npz is None) == (data_root is None):
             raise ValueError("give exactly one of --npz or --data-root")
@@ -129,8 +126,7 @@ def make_benchmark(
             torch_threads=torch_threads,
         )
     except (NaspredError, ValueError, KeyError, OSError) as err:
-        typer.secho(f"error: {err}", fg=typer.colors.RED, err=True)
-        raise typer.Exit(code=2) from err
+        fail(err)
     acc = task.val_accuracy
     typer.echo(
         f"{len(task)} archs x {task.n_epochs} epochs in {out}: final val accuracy "

@@ -7,27 +7,8 @@ from typing import Annotated
 
 import typer
 
+from naspred.cli_options import Embedded, SuiteZeroDir, fail, setup_logging
 from naspred.errors import NaspredError, UnknownTaskError
-
-# the options shared with naspred.cli, spelled here as there: naspred.cli imports
-# this module to mount it, so importing from it at module level would be circular
-SuiteZeroDir = Annotated[
-    Path | None,
-    typer.Option(
-        "--suite-zero-dir",
-        envvar="NASPRED_SUITE_ZERO_DIR",
-        help="Directory of NAS-Bench-Suite-Zero zc_<space>.json records (ground truth).",
-    ),
-]
-Embedded = Annotated[
-    bool | None,
-    typer.Option(
-        "--embedded/--no-embedded",
-        help="Include the embedded NAS-Bench-Graph and AnalogNAS-Bench tasks "
-        "[default: only when no Suite-Zero directory is given].",
-        show_default=False,
-    ),
-]
 
 proxies_app = typer.Typer(
     no_args_is_help=True,
@@ -125,11 +106,10 @@ def compute(
 
     Scores go, as they finish, into OUT/zc_<space>.json (Suite-Zero layout), which
     `naspred correlations --suite-zero-dir OUT` reads."""
-    from naspred.cli import _fail, _setup_logging
     from naspred.proxies import proxy_names
     from naspred.proxies.runner import compute_task_scores, output_path
 
-    _setup_logging(verbose)
+    setup_logging(verbose)
     names = [p.strip() for p in proxies.split(",") if p.strip()] if proxies else proxy_names()
     keys = None
     if keys_file is not None:
@@ -168,7 +148,7 @@ def compute(
                 f"-> {summary.out_json}"
             )
     except (NaspredError, ValueError, KeyError) as err:
-        _fail(err)
+        fail(err)
 
 
 def _tasks(names: list[str], suite_zero_dir: Path | None, embedded: bool | None) -> list:
