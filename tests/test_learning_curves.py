@@ -501,6 +501,23 @@ def test_nats_loader_builds_curves_from_the_api() -> None:
     assert set(task.curves) == {*CURVES, "eval_time"}
 
 
+class NatsApiWithoutTimes(FakeNatsApi):
+    """Arch 1 comes without epoch times, as archs of an unfinished run do."""
+
+    def get_more_info(self, index: int, dataset: str, iepoch: int, hp: str, is_random: bool):
+        info = super().get_more_info(index, dataset, iepoch, hp, is_random)
+        if index == 1:
+            del info["train-per-time"]
+        return info
+
+
+def test_nats_arch_without_epoch_times_has_unknown_train_time() -> None:
+    api = NatsApiWithoutTimes(list(ARCH_STRS))
+    task = load_nats_bench(api, "cifar10", hp="12", indices=[0, 1], epochs=2, progress=False)
+    assert np.isnan(task.curves["epoch_time"][1]).all()
+    np.testing.assert_allclose(task.targets["train_time"], [14.0, np.nan])  # not 0 s
+
+
 def test_nats_loader_without_the_package_says_how_to_get_it() -> None:
     try:
         import nats_bench  # noqa: F401

@@ -255,19 +255,38 @@ def load_nb201_full_training(
         for name, rows in curves.items()
         if any(r is not None for r in rows)
     }
+    costs_ = {k: np.asarray(v, dtype=float) for k, v in costs.items()}
+    return _training_task(ours, keys, arrays, costs_, source=str(path))
+
+
+def _training_task(
+    dataset: str,
+    keys: list[str],
+    curves: dict[str, np.ndarray],
+    costs: dict[str, np.ndarray],
+    source: str,
+    test: np.ndarray | None = None,
+) -> Task:
+    """The NB201 task of published training curves: final val accuracy from the
+    last finite epoch, ``train_time`` the sum of epoch times (NaN for an arch with
+    none), ``test_accuracy`` where ``test`` curves are given."""
     targets = {}
-    if "epoch_time" in arrays:
-        targets["train_time"] = np.nansum(arrays["epoch_time"], axis=1)
-        targets["train_time"][np.isnan(arrays["epoch_time"]).all(axis=1)] = np.nan
+    if "epoch_time" in curves:
+        times = curves["epoch_time"]
+        targets["train_time"] = np.where(
+            np.isnan(times).all(axis=1), np.nan, np.nansum(times, axis=1)
+        )
+    if test is not None and not np.isnan(test).all():
+        targets["test_accuracy"] = _last_finite(test)
     return Task(
         space="nasbench201",
-        dataset=ours,
+        dataset=dataset,
         keys=tuple(keys),
-        val_accuracy=_last_finite(arrays["val_accuracy"]),
+        val_accuracy=_last_finite(curves["val_accuracy"]),
         targets=targets,
-        proxies={k: np.asarray(v, dtype=float) for k, v in costs.items()},
-        curves=arrays,
-        source=str(path),
+        proxies=costs,
+        curves=curves,
+        source=source,
     )
 
 
@@ -378,18 +397,6 @@ def load_nats_bench(
                 costs[name][row] = float(cost[name])
     test = curves.pop("test_accuracy")
     curves = {k: v for k, v in curves.items() if not np.isnan(v).all()}
-    targets = (
-        {"train_time": np.nansum(curves["epoch_time"], axis=1)} if "epoch_time" in curves else {}
-    )
-    if not np.isnan(test).all():
-        targets["test_accuracy"] = _last_finite(test)
-    return Task(
-        space="nasbench201",
-        dataset=ours,
-        keys=tuple(keys),
-        val_accuracy=_last_finite(curves["val_accuracy"]),
-        targets=targets,
-        proxies=costs,
-        curves=curves,
-        source=f"NATS-Bench topology API (hp={hp})",
+    return _training_task(
+        ours, keys, curves, costs, source=f"NATS-Bench topology API (hp={hp})", test=test
     )
