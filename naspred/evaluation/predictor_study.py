@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import time
-import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +24,7 @@ from tqdm.auto import tqdm
 
 from naspred.benchmarks.task import Task
 from naspred.evaluation.metrics import finite_pairs, score_predictions
-from naspred.evaluation.store import ResultsStore
+from naspred.evaluation.store import ResultsStore, failed_row
 
 log = logging.getLogger(__name__)
 
@@ -203,13 +202,7 @@ def run_predictor_study(
         except _Skip as reason:
             row = {**base, "status": "skipped", "error": str(reason)}
         except Exception as err:  # noqa: BLE001 - one failing cell must not end a long study
-            log.warning("cell %s failed: %s", base["unit"], err)
-            row = {
-                **base,
-                "status": "failed",
-                "error": f"{type(err).__name__}: {err}",
-                "traceback": traceback.format_exc(limit=3),
-            }
+            row = failed_row(base, err)
         store.add(row)
         bar.update()
     bar.close()

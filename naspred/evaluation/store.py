@@ -12,6 +12,7 @@ import json
 import logging
 import math
 import os
+import traceback
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -75,6 +76,18 @@ class ResultsStore:
     def frame(self) -> pd.DataFrame:
         """Every stored row (latest per unit) as a DataFrame."""
         return pd.DataFrame(list(self._rows.values()))
+
+
+def failed_row(base: dict[str, Any], err: BaseException) -> dict[str, Any]:
+    """The row recording that the unit ``base`` raised ``err`` (called in its
+    ``except`` block, for the traceback), logged so a long run shows it at once."""
+    log.warning("unit %s failed: %s", base["unit"], err)
+    return {
+        **base,
+        "status": "failed",
+        "error": f"{type(err).__name__}: {err}",
+        "traceback": traceback.format_exc(limit=3),
+    }
 
 
 def _jsonable(value: Any) -> Any:

@@ -27,7 +27,6 @@ from __future__ import annotations
 import inspect
 import logging
 import math
-import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -45,7 +44,7 @@ from naspred.evaluation.predictor_study import (
     evaluate_cell,
     split,
 )
-from naspred.evaluation.store import ResultsStore
+from naspred.evaluation.store import ResultsStore, failed_row
 
 log = logging.getLogger(__name__)
 
@@ -265,13 +264,7 @@ def run_tradeoff_study(
                     "proxy_time_unknown": unknown,
                 }
             except Exception as err:  # noqa: BLE001 - one failing unit must not end the study
-                log.warning("unit %s failed: %s", base["unit"], err)
-                row = {
-                    **base,
-                    "status": "failed",
-                    "error": f"{type(err).__name__}: {err}",
-                    "traceback": traceback.format_exc(limit=3),
-                }
+                row = failed_row(base, err)
         store.add(row)
         bar.update()
     bar.close()
