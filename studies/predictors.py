@@ -55,8 +55,7 @@ if __name__ == "__main__":
     specs += [PredictorSpec(f"zc:{name}") for name in EVERY_ARCH_PROXIES]
     store = OUT / "nb201_cifar10_store.jsonl"
     if args.tabulate_only:
-        from naspred.evaluation.predictor_study import current_rows, data_tag
-        from naspred.evaluation.store import ResultsStore
+        from naspred.evaluation.store import ResultsStore, current_rows, data_tag
 
         tags = {t.name: data_tag(t, TEST_SIZE) for t in tasks}
         results = current_rows(ResultsStore(store).frame(), "predictors", tags)

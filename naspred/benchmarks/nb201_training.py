@@ -255,8 +255,8 @@ def load_nb201_full_training(
         for name, rows in curves.items()
         if any(r is not None for r in rows)
     }
-    costs_ = {k: np.asarray(v, dtype=float) for k, v in costs.items()}
-    return _training_task(ours, keys, arrays, costs_, source=str(path))
+    floats = {k: np.asarray(v, dtype=float) for k, v in costs.items()}
+    return _training_task(ours, keys, arrays, floats, source=str(path))
 
 
 def _training_task(

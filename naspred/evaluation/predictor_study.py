@@ -24,7 +24,7 @@ from tqdm.auto import tqdm
 
 from naspred.benchmarks.task import Task
 from naspred.evaluation.metrics import finite_pairs, score_predictions
-from naspred.evaluation.store import ResultsStore, failed_row
+from naspred.evaluation.store import ResultsStore, current_rows, data_tag, failed_row
 
 log = logging.getLogger(__name__)
 
@@ -207,24 +207,6 @@ def run_predictor_study(
         bar.update()
     bar.close()
     return current_rows(store.frame(), "predictors", tags)
-
-
-def data_tag(task: Task, test_size: int) -> str:
-    """What a study's results depend on besides their own settings: the task's data
-    (:meth:`Task.digest`) and the test-set size. Stores key units by it, so a task
-    whose data changed is evaluated afresh rather than read back stale."""
-    return f"{task.digest()}-t{test_size}"
-
-
-def current_rows(frame: pd.DataFrame, study: str, tags: dict[str, str]) -> pd.DataFrame:
-    """The rows of ``study`` in ``frame`` computed on the tasks as they are now
-    (``tags``: task name -> :func:`data_tag`); rows of other studies, other tasks,
-    other data or untagged older stores are left out."""
-    if frame.empty or "data" not in frame or "study" not in frame:
-        return frame.iloc[0:0]
-    now = frame["task"].map(tags)
-    keep = (frame["study"] == study) & (frame["data"] == now)
-    return frame[keep].reset_index(drop=True)
 
 
 class _Skip(Exception):

@@ -37,14 +37,8 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from naspred.benchmarks.task import Task
-from naspred.evaluation.predictor_study import (
-    PredictorSpec,
-    current_rows,
-    data_tag,
-    evaluate_cell,
-    split,
-)
-from naspred.evaluation.store import ResultsStore, failed_row
+from naspred.evaluation.predictor_study import PredictorSpec, evaluate_cell, split
+from naspred.evaluation.store import ResultsStore, current_rows, data_tag, failed_row
 
 log = logging.getLogger(__name__)
 
