@@ -20,6 +20,7 @@ from naspred.benchmarks import load_tasks, with_complexity
 from naspred.evaluation.predictor_study import (
     PredictorSpec,
     run_predictor_study,
+    stored_predictor_results,
     write_predictor_tables,
 )
 from naspred.predictors import model_based_predictors
@@ -55,10 +56,7 @@ if __name__ == "__main__":
     specs += [PredictorSpec(f"zc:{name}") for name in EVERY_ARCH_PROXIES]
     store = OUT / "nb201_cifar10_store.jsonl"
     if args.tabulate_only:
-        from naspred.evaluation.store import ResultsStore, current_rows, data_tag
-
-        tags = {t.name: data_tag(t, TEST_SIZE) for t in tasks}
-        results = current_rows(ResultsStore(store).frame(), "predictors", tags)
+        results = stored_predictor_results(tasks, store, test_size=TEST_SIZE)
     else:
         results = run_predictor_study(tasks, specs, SIZES, SEEDS, store, test_size=TEST_SIZE)
     write_predictor_tables(results, OUT)

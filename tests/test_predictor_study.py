@@ -13,6 +13,7 @@ from naspred.evaluation.predictor_study import (
     PredictorSpec,
     run_predictor_study,
     split,
+    stored_predictor_results,
     write_predictor_tables,
 )
 from naspred.evaluation.store import ResultsStore
@@ -91,6 +92,9 @@ def test_study_reruns_cells_of_a_task_whose_data_changed(nb201, tmp_path):
     again = run(task)
     assert path.read_text().splitlines() == lines
     pd.testing.assert_frame_equal(again, first)
+    # read back without running: the same rows, and none for another test size
+    pd.testing.assert_frame_equal(stored_predictor_results([task], path, test_size=200), first)
+    assert stored_predictor_results([task], path, test_size=300).empty
     # one target changed: the cells run afresh and only the new rows are returned
     changed = task.subset(np.arange(len(task)))
     object.__setattr__(changed, "val_accuracy", task.val_accuracy + 0.0)

@@ -206,6 +206,17 @@ def run_predictor_study(
         store.add(row)
         bar.update()
     bar.close()
+    return stored_predictor_results(tasks, store, test_size=test_size)
+
+
+def stored_predictor_results(
+    tasks: Sequence[Task], store: ResultsStore | str | Path, *, test_size: int = 1000
+) -> pd.DataFrame:
+    """The predictor-study rows in ``store`` computed on ``tasks`` as they are now
+    (keyed by :func:`data_tag`), without running anything: what
+    :func:`run_predictor_study` returns, for tabulating a finished store."""
+    store = store if isinstance(store, ResultsStore) else ResultsStore(store)
+    tags = {t.name: data_tag(t, test_size) for t in tasks}
     return current_rows(store.frame(), "predictors", tags)
 
 
