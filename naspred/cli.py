@@ -11,8 +11,10 @@ from naspred.cli_benchmark import make_benchmark
 from naspred.cli_options import (
     CurveFiles,
     Embedded,
+    Progress,
     SuiteZeroDir,
     TaskNames,
+    Verbose,
     fail,
     setup_logging,
 )
@@ -31,7 +33,7 @@ def tasks(
     suite_zero_dir: SuiteZeroDir = None,
     embedded: Embedded = None,
     curves: CurveFiles = None,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+    verbose: Verbose = False,
 ) -> None:
     """List every task the installed sources provide, with sizes and metrics."""
     from naspred.benchmarks import load_tasks, task_table
@@ -56,8 +58,8 @@ def correlations(
             help="Output directory [default: tables/correlations/<embedded|suite_zero|all>]."
         ),
     ] = None,
-    progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+    progress: Progress = True,
+    verbose: Verbose = False,
 ) -> None:
     """Spearman/Kendall of every stored proxy per task, mean ranks, and cross-proxy
     heatmaps, written as markdown + CSV + PNG."""
@@ -115,8 +117,8 @@ def compare(
     out: Annotated[
         Path | None, typer.Option(help="Output directory [default: tables/compare/<proxy>].")
     ] = None,
-    progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+    progress: Progress = True,
+    verbose: Verbose = False,
 ) -> None:
     """Rank a new proxy against every stored baseline: Spearman/Kendall with bootstrap
     CIs, rank per task, mean rank, and its correlation with each baseline."""
@@ -183,8 +185,8 @@ def predictors(
     out: Annotated[Path, typer.Option(help="Output directory for tables and figures.")] = Path(
         "tables/predictors"
     ),
-    progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+    progress: Progress = True,
+    verbose: Verbose = False,
 ) -> None:
     """Predictor quality (Kendall, Spearman, MAE, ...) and fit/query time against
     training-set size; resumable."""
@@ -247,8 +249,8 @@ def tradeoff(
     out: Annotated[Path, typer.Option(help="Output directory for tables and figures.")] = Path(
         "tables/tradeoff"
     ),
-    progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+    progress: Progress = True,
+    verbose: Verbose = False,
 ) -> None:
     """Initialisation vs query budget: the best predictor (Kendall tau) per budget cell
     on each task with learning curves and epoch times; resumable."""

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from naspred.cli_options import fail, setup_logging
+from naspred.cli_options import Verbose, fail, setup_logging
 from naspred.errors import NaspredError
 
 
@@ -70,7 +70,7 @@ def make_benchmark(
     ] = None,
     torch_threads: Annotated[int, typer.Option(help="Torch threads per worker.")] = 1,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+    verbose: Verbose = False,
 ) -> None:
     """Train archs of a space from scratch and record per-epoch train/val loss and
     accuracy and epoch times in a resumable learning-curve file."""

@@ -38,6 +38,13 @@ TaskNames = Annotated[
     typer.Option("--task", "-t", help="Task name or pattern, e.g. 'nasbench201/*'; repeatable."),
 ]
 
+Progress = Annotated[
+    bool, typer.Option("--progress/--no-progress", help="Show progress bars on stderr.")
+]
+Verbose = Annotated[
+    bool, typer.Option("--verbose", "-v", help="Log at INFO level: what is loaded and skipped.")
+]
+
 
 def setup_logging(verbose: bool) -> None:
     logging.basicConfig(

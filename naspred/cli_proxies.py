@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from naspred.cli_options import Embedded, SuiteZeroDir, fail, setup_logging
+from naspred.cli_options import Embedded, Progress, SuiteZeroDir, Verbose, fail, setup_logging
 from naspred.errors import NaspredError, UnknownTaskError
 
 proxies_app = typer.Typer(
@@ -99,8 +99,8 @@ def compute(
     torch_threads: Annotated[int, typer.Option(help="Torch threads per worker.")] = 1,
     suite_zero_dir: SuiteZeroDir = None,
     embedded: Embedded = None,
-    progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+    progress: Progress = True,
+    verbose: Verbose = False,
 ) -> None:
     """Score archs of each task with zero-cost proxies; resumable.
 
