@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from naspred.cli_options import Verbose, fail, setup_logging
+from naspred.cli_options import Progress, Verbose, fail, setup_logging
 from naspred.errors import NaspredError
 
 
@@ -69,7 +69,7 @@ def make_benchmark(
         typer.Option(help="Archs trained at once (on a GPU: networks sharing it) [default: CPUs]."),
     ] = None,
     torch_threads: Annotated[int, typer.Option(help="Torch threads per worker.")] = 1,
-    progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+    progress: Progress = True,
     verbose: Verbose = False,
 ) -> None:
     """Train archs of a space from scratch and record per-epoch train/val loss and

@@ -107,11 +107,13 @@ def test_shipped_benchmark_is_the_documented_complete_one(suite_zero_dir: Path) 
     """The committed file: the first 1,000 archs of the README's seeded draw, 20 epochs,
     accuracies that spread and agree with NB201's (README, tables/tradeoff/README.md)."""
     from naspred.benchmarks import load_tasks
-    from naspred.benchmarks.learning_curves import EMBEDDED_DIR
     from naspred.evaluation import spearman
 
-    task = load_learning_curves(EMBEDDED_DIR / "nasbench201_cifar10_sample.jsonl")
-    assert task.name == "nasbench201/cifar10-lc" and task.n_epochs == 20
+    nb201, task = load_tasks(
+        ["nasbench201/cifar10", "nasbench201/cifar10-lc"], suite_zero=suite_zero_dir, embedded=True
+    )
+    assert (nb201.name, task.name) == ("nasbench201/cifar10", "nasbench201/cifar10-lc")
+    assert task.n_epochs == 20
     draw = select_archs("nasbench201", 1000, seed=0)
     assert sorted(task.keys) == sorted(draw)
     # two workers write in finishing order: each arch within one place of the draw's
@@ -122,7 +124,6 @@ def test_shipped_benchmark_is_the_documented_complete_one(suite_zero_dir: Path) 
     acc = task.val_accuracy
     assert 8.0 < acc.min() < 10.0 and 57.0 < acc.max() < 59.0 and 3.5 < acc.std() < 4.5
     assert set(task.proxies) >= {"jacov", "synflow", "nwot", "snip"}
-    nb201 = load_tasks(["nasbench201/cifar10"], suite_zero=suite_zero_dir)[0]
     rho = spearman(acc, nb201.val_accuracy[nb201.index(task.keys)])
     assert rho == pytest.approx(0.659, abs=0.005)
 
