@@ -19,7 +19,7 @@ from naspred.cli_options import (
     setup_logging,
 )
 from naspred.cli_proxies import proxies_app
-from naspred.errors import NaspredError
+from naspred.errors import InvalidInputError, NaspredError
 
 app = typer.Typer(
     add_completion=False,
@@ -65,7 +65,7 @@ def correlations(
     heatmaps, written as markdown + CSV + PNG."""
     from naspred.benchmarks import load_tasks
     from naspred.benchmarks.suite_zero import suite_zero_dir as resolve_dir
-    from naspred.evaluation import run_correlation_study
+    from naspred.experiments import run_correlation_study
 
     setup_logging(verbose)
     try:
@@ -123,7 +123,7 @@ def compare(
     """Rank a new proxy against every stored baseline: Spearman/Kendall with bootstrap
     CIs, rank per task, mean rank, and its correlation with each baseline."""
     from naspred.benchmarks import load_tasks
-    from naspred.evaluation.compare import resolve_proxy, run_compare
+    from naspred.experiments.compare import resolve_proxy, run_compare
 
     setup_logging(verbose)
     try:
@@ -191,12 +191,9 @@ def predictors(
     """Predictor quality (Kendall, Spearman, MAE, ...) and fit/query time against
     training-set size; resumable."""
     from naspred.benchmarks import load_tasks
-    from naspred.evaluation.predictor_study import (
-        PredictorSpec,
-        run_predictor_study,
-        write_predictor_tables,
-    )
+    from naspred.experiments.predictors import run_predictor_study, write_predictor_tables
     from naspred.predictors import model_based_predictors
+    from naspred.predictors.spec import PredictorSpec
 
     setup_logging(verbose)
     try:
@@ -228,7 +225,7 @@ def tradeoff(
             "--predictor",
             "-p",
             help="Registered name with optional hyper-parameters, e.g. 'omni:n_estimators=200'; "
-            "repeatable [default: naspred.evaluation.tradeoff.DEFAULT_PREDICTORS].",
+            "repeatable [default: naspred.experiments.tradeoff.DEFAULT_PREDICTORS].",
         ),
     ] = None,
     train_sizes: Annotated[str, typer.Option(help="Comma-separated sizes.")] = "10,30,100,300",
@@ -255,19 +252,19 @@ def tradeoff(
     """Initialisation vs query budget: the best predictor (Kendall tau) per budget cell
     on each task with learning curves and epoch times; resumable."""
     from naspred.benchmarks import load_tasks
-    from naspred.evaluation.predictor_study import PredictorSpec
-    from naspred.evaluation.tradeoff import (
+    from naspred.experiments.tradeoff import (
         DEFAULT_PREDICTORS,
         run_tradeoff_study,
         write_tradeoff_tables,
     )
+    from naspred.predictors.spec import PredictorSpec
 
     setup_logging(verbose)
     try:
         found = load_tasks(task, suite_zero=suite_zero_dir, embedded=embedded, curves=curves or ())
         chosen = [t for t in found if "epoch_time" in t.curves]
         if not chosen:
-            raise ValueError("no chosen task has learning curves with epoch times")
+            raise InvalidInputError("no chosen task has learning curves with epoch times")
         specs = [PredictorSpec.parse(p) for p in (predictor or DEFAULT_PREDICTORS)]
         for one in chosen:
             where = out if len(chosen) == 1 else out / one.name.replace("/", "__")

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from naspred.cli_options import Progress, Verbose, fail, setup_logging
-from naspred.errors import NaspredError
+from naspred.errors import InvalidInputError, NaspredError
 
 
 def make_benchmark(
@@ -76,15 +76,15 @@ def make_benchmark(
     accuracy and epoch times in a resumable learning-curve file."""
     import numpy as np
 
-    from naspred.benchmarks.learning_curves import make_benchmark as run
-    from naspred.benchmarks.training import DataSource, TrainingProtocol
+    from naspred.experiments.lc_benchmark import make_benchmark as run
+    from naspred.experiments.training import DataSource, TrainingProtocol
 
     setup_logging(verbose)
     try:
         if (npz is None) == (data_root is None):
-            raise ValueError("give exactly one of --npz or --data-root")
+            raise InvalidInputError("give exactly one of --npz or --data-root")
         if (n_archs is None) == (keys_file is None):
-            raise ValueError("give exactly one of --n-archs or --keys-file")
+            raise InvalidInputError("give exactly one of --n-archs or --keys-file")
         keys = None
         if keys_file is not None:
             keys = [line.strip() for line in keys_file.read_text().splitlines() if line.strip()]

@@ -106,8 +106,8 @@ def compute(
 
     Scores go, as they finish, into OUT/zc_<space>.json (Suite-Zero layout), which
     `naspred correlations --suite-zero-dir OUT` reads."""
+    from naspred.experiments.proxy_scoring import compute_task_scores, output_path
     from naspred.proxies import proxy_names
-    from naspred.proxies.runner import compute_task_scores, output_path
 
     setup_logging(verbose)
     names = [p.strip() for p in proxies.split(",") if p.strip()] if proxies else proxy_names()

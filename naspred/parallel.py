@@ -51,7 +51,7 @@ from typing import Any, Literal, TypeVar
 
 from tqdm.auto import tqdm
 
-from naspred.errors import NaspredError
+from naspred.errors import InvalidInputError, NaspredError
 
 log = logging.getLogger(__name__)
 
@@ -131,11 +131,11 @@ def parallel_map(
     """
     work = list(items)
     if backend not in BACKENDS:
-        raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+        raise InvalidInputError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
     if on_error not in ("raise", "return"):
-        raise ValueError(f"on_error must be 'raise' or 'return', not {on_error!r}")
+        raise InvalidInputError(f"on_error must be 'raise' or 'return', not {on_error!r}")
     if n_jobs is not None and n_jobs < 1:
-        raise ValueError(f"n_jobs must be >= 1 (or None for all CPUs), not {n_jobs}")
+        raise InvalidInputError(f"n_jobs must be >= 1 (or None for all CPUs), not {n_jobs}")
     results: list[Any] = [None] * len(work)
     if not work:
         return results

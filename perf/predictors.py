@@ -27,7 +27,7 @@ import pandas as pd
 import torch
 
 from naspred.benchmarks import Task, load_suite_zero, with_complexity
-from naspred.evaluation.metrics import kendall
+from naspred.metrics import kendall
 from naspred.predictors import make_predictor, predictor_names, task_info
 
 ROOT = Path(__file__).resolve().parents[1]

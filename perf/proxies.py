@@ -26,8 +26,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from naspred.data.images import BatchProvider
 from naspred.proxies import proxy_names, score_archs
-from naspred.proxies.data import BatchProvider
 from naspred.spaces.nasbench201 import NasBench201Space
 
 SEVEN = ["grad_norm", "snip", "grasp", "fisher", "jacov", "plain", "synflow"]

@@ -13,7 +13,7 @@ import argparse
 from pathlib import Path
 
 from naspred.benchmarks import load_tasks
-from naspred.evaluation import run_correlation_study
+from naspred.experiments import run_correlation_study
 
 TABLES = Path(__file__).resolve().parents[1] / "tables" / "correlations"
 

@@ -22,9 +22,10 @@ from pathlib import Path
 import numpy as np
 
 from naspred.benchmarks import load_tasks
-from naspred.benchmarks.learning_curves import EMBEDDED_DIR, make_benchmark, select_archs
-from naspred.benchmarks.training import DataSource, TrainingProtocol
-from naspred.evaluation import kendall, spearman
+from naspred.benchmarks.learning_curves import EMBEDDED_DIR
+from naspred.experiments.lc_benchmark import make_benchmark, select_archs
+from naspred.experiments.training import DataSource, TrainingProtocol
+from naspred.metrics import kendall, spearman
 
 N_ARCHS = 1000
 # A short schedule that a CPU core trains in about 40 s per arch: NB201's cell and

@@ -24,13 +24,12 @@ import pandas as pd
 import torch
 from sklearn.exceptions import ConvergenceWarning
 
+from naspred.experiments.nas_loop import run_search_experiment, write_search_outputs
 from naspred.search import (
     BenchmarkOracle,
     predictor_guided_search,
     random_search,
     regularized_evolution,
-    run_search_experiment,
-    write_search_outputs,
 )
 from naspred.spaces import get_space
 

@@ -17,13 +17,13 @@ import argparse
 from pathlib import Path
 
 from naspred.benchmarks import load_tasks, with_complexity
-from naspred.evaluation.predictor_study import (
-    PredictorSpec,
+from naspred.experiments.predictors import (
     run_predictor_study,
     stored_predictor_results,
     write_predictor_tables,
 )
 from naspred.predictors import model_based_predictors
+from naspred.predictors.spec import PredictorSpec
 
 OUT = Path(__file__).resolve().parents[1] / "tables" / "predictors"
 GRAF = ["xgb", "rf", "lgb", "ngb", "sparse_gp", "mlp"]

@@ -16,8 +16,8 @@ from pathlib import Path
 import pandas as pd
 
 from naspred.benchmarks import load_suite_zero
-from naspred.evaluation.correlations import proxy_agreement
-from naspred.evaluation.report import format_table, write_csv
+from naspred.experiments.correlation_stats import proxy_agreement
+from naspred.reports.tables import format_table, write_csv
 
 OUT = Path(__file__).resolve().parents[1] / "tables" / "proxies"
 

@@ -32,8 +32,8 @@ import numpy as np
 import pandas as pd
 
 from naspred.benchmarks import load_suite_zero
-from naspred.evaluation import spearman
-from naspred.evaluation.report import format_table, write_csv
+from naspred.metrics import spearman
+from naspred.reports.tables import format_table, write_csv
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "tables" / "proxies"

@@ -21,13 +21,13 @@ from pathlib import Path
 
 from naspred.benchmarks import load_tasks
 from naspred.errors import UnknownTaskError
-from naspred.evaluation.predictor_study import PredictorSpec
-from naspred.evaluation.tradeoff import (
+from naspred.experiments.tradeoff import (
     DEFAULT_PREDICTORS,
     curve_benchmark_summary,
     run_tradeoff_study,
     write_tradeoff_tables,
 )
+from naspred.predictors.spec import PredictorSpec
 
 ROOT = Path(__file__).resolve().parents[1]
 TABLES = ROOT / "tables" / "tradeoff"

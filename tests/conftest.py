@@ -47,7 +47,7 @@ class NB201Split:
 
     def random_tau(self) -> float:
         """Kendall tau of a random predictor on the test archs (about 0)."""
-        from naspred.evaluation import kendall
+        from naspred.metrics import kendall
 
         scores = np.random.default_rng(1).normal(size=len(self.test))
         return kendall(self.y[self.test], scores)

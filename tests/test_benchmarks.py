@@ -18,7 +18,7 @@ from naspred.benchmarks import (
 )
 from naspred.benchmarks.analog_nasbench import read_records
 from naspred.errors import BenchmarkFileError, UnknownTaskError
-from naspred.evaluation.correlations import proxy_correlations
+from naspred.experiments.correlation_stats import proxy_correlations
 from naspred.spaces.nasbench_graph import NasBenchGraphArch
 
 

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from naspred.benchmarks.suite_zero import load_suite_zero
 from naspred.cli import app
-from naspred.evaluation.compare import (
+from naspred.experiments.compare import (
     ProxySpecError,
     arch_subset,
     bootstrap_indices,
@@ -21,7 +21,7 @@ from naspred.evaluation.compare import (
     correlation_table,
     resolve_proxy,
 )
-from naspred.evaluation.metrics import kendall, spearman
+from naspred.metrics import kendall, spearman
 
 torch.set_num_threads(1)
 

@@ -4,8 +4,8 @@ from typer.testing import CliRunner
 
 from naspred.benchmarks import load_tasks
 from naspred.cli import app
-from naspred.evaluation import run_correlation_study
-from naspred.evaluation.correlations import mean_ranks
+from naspred.experiments import run_correlation_study
+from naspred.experiments.correlation_stats import mean_ranks
 
 
 @pytest.fixture(scope="module")
@@ -108,7 +108,7 @@ def test_proxy_agreement_compares_like_with_like():
     import numpy as np
 
     from naspred.benchmarks import Task
-    from naspred.evaluation.correlations import proxy_agreement
+    from naspred.experiments.correlation_stats import proxy_agreement
 
     acc = np.array([60.0, 70, 80, 90, 50, 65])
     stored = Task(

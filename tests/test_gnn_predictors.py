@@ -9,7 +9,7 @@ import pytest
 import torch
 from sklearn.base import clone
 
-from naspred.evaluation.metrics import kendall
+from naspred.metrics import kendall
 from naspred.predictors import ProbabilisticPredictor, list_predictors, make_predictor
 from naspred.spaces import get_space
 from naspred.spaces.nasbench201 import NasBench201Arch

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from naspred.benchmarks import Task, load_suite_zero
-from naspred.evaluation.metrics import kendall
-from naspred.evaluation.tradeoff import synthetic_curve_task
+from naspred.experiments.tradeoff import synthetic_curve_task
+from naspred.metrics import kendall
 from naspred.predictors import (
     DataNeeds,
     MissingInfoError,

@@ -13,21 +13,21 @@ import pytest
 import torch
 
 from naspred.benchmarks import load_learning_curves, load_nats_bench, load_nb201_full_training
-from naspred.benchmarks.learning_curves import (
+from naspred.errors import BenchmarkFileError, NaspredError
+from naspred.experiments.lc_benchmark import (
     LearningCurveWriter,
     _train_job,
     make_benchmark,
     make_header,
     select_archs,
 )
-from naspred.benchmarks.training import (
+from naspred.experiments.training import (
     DataSource,
     TrainingProtocol,
     augment_batch,
     prepare_data,
     train_arch,
 )
-from naspred.errors import BenchmarkFileError, NaspredError
 from naspred.spaces.nasbench201 import NasBench201Arch, NasBench201Space
 
 TINY = TrainingProtocol(epochs=2, batch_size=64, C=8, N=1, train_size=256, val_size=128)
@@ -75,7 +75,7 @@ def test_proxies_at_initialisation_ride_along_without_touching_training(
     assert {"synflow", "jacov"} <= set(task.proxies) and "synflow" not in plain.proxies
     assert np.all(task.proxies["synflow"] > 0) and np.all(task.proxy_times["jacov"] > 0)
     # synflow is data-free: the engine gives the same score on the same seeded network
-    from naspred.benchmarks.training import build_space
+    from naspred.experiments.training import build_space
     from naspred.proxies import score_archs
 
     space = build_space("nasbench201", protocol)
@@ -107,7 +107,7 @@ def test_shipped_benchmark_is_the_documented_complete_one(suite_zero_dir: Path) 
     """The committed file: the first 1,000 archs of the README's seeded draw, 20 epochs,
     accuracies that spread and agree with NB201's (README, tables/tradeoff/README.md)."""
     from naspred.benchmarks import load_tasks
-    from naspred.evaluation import spearman
+    from naspred.metrics import spearman
 
     nb201, task = load_tasks(
         ["nasbench201/cifar10", "nasbench201/cifar10-lc"], suite_zero=suite_zero_dir, embedded=True

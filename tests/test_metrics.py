@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from naspred.evaluation.metrics import (
+from naspred.metrics import (
     finite_pairs,
     kendall,
     pearson,

@@ -11,8 +11,8 @@ import torch
 from torch import nn
 
 from naspred.benchmarks.suite_zero import load_suite_zero
+from naspred.data.images import BatchProvider
 from naspred.proxies import ProxyFailure, get_proxy, score_archs
-from naspred.proxies.data import BatchProvider
 from naspred.proxies.meco import meco_score, min_eig_correlation
 from naspred.proxies.zico import layer_gradients, zico_from_gradients, zico_score
 from naspred.spaces.nasbench201 import NasBench201Arch, NasBench201Space

@@ -9,14 +9,14 @@ import pandas as pd
 import pytest
 
 from naspred.benchmarks import load_suite_zero
-from naspred.evaluation.predictor_study import (
+from naspred.experiments.predictors import (
     PredictorSpec,
     run_predictor_study,
     split,
     stored_predictor_results,
     write_predictor_tables,
 )
-from naspred.evaluation.store import ResultsStore
+from naspred.experiments.store import ResultsStore
 
 METRICS = ["kendall", "spearman", "pearson", "mae", "rmse"]
 

@@ -9,7 +9,7 @@ import pytest
 import torch
 from sklearn.base import clone
 
-from naspred.evaluation.metrics import kendall
+from naspred.metrics import kendall
 from naspred.predictors import (
     DataNeeds,
     MissingInfoError,

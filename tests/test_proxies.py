@@ -12,9 +12,7 @@ import pytest
 import torch
 
 from naspred.benchmarks.suite_zero import load_suite_zero
-from naspred.evaluation.metrics import spearman
-from naspred.proxies import ProxyFailure, proxy_names, register, score_archs
-from naspred.proxies.data import (
+from naspred.data.images import (
     CIFAR_MEAN,
     BatchProvider,
     DataUnavailableError,
@@ -22,6 +20,8 @@ from naspred.proxies.data import (
     load_npz_sample,
     normalise,
 )
+from naspred.metrics import spearman
+from naspred.proxies import ProxyFailure, proxy_names, register, score_archs
 from naspred.proxies.voting import majority_vote
 from naspred.spaces.nasbench201 import NasBench201Arch, NasBench201Space
 
@@ -242,7 +242,7 @@ def test_missing_directory_and_offline_fallback(
         load_cifar(tmp_path, "cifar100")
     with pytest.raises(DataUnavailableError):
         BatchProvider.from_source("cifar10", root=tmp_path, fallback=False)
-    with caplog.at_level(logging.WARNING, logger="naspred.proxies.data"):
+    with caplog.at_level(logging.WARNING, logger="naspred.data.images"):
         provider = BatchProvider.from_source("cifar100", root=tmp_path)
     assert provider.is_fallback and "FALLING BACK" in caplog.text
     x, y = provider.batch(32, seed=1)

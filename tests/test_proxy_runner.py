@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 from naspred.benchmarks.suite_zero import load_suite_zero
 from naspred.cli import app
 from naspred.errors import NaspredError
-from naspred.proxies.runner import compute_task_scores, output_path, sidecar_paths
+from naspred.experiments.proxy_scoring import compute_task_scores, output_path, sidecar_paths
 
 torch.set_num_threads(1)
 

@@ -10,6 +10,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from naspred.experiments.nas_loop import (
+    run_search_experiment,
+    search_curves,
+    summarise_search,
+    write_search_outputs,
+)
 from naspred.search import (
     HISTORY_COLUMNS,
     BenchmarkOracle,
@@ -19,10 +25,6 @@ from naspred.search import (
     predictor_guided_search,
     random_search,
     regularized_evolution,
-    run_search_experiment,
-    search_curves,
-    summarise_search,
-    write_search_outputs,
 )
 from naspred.spaces import get_space
 from naspred.spaces.darts import DartsSpace

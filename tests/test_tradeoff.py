@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 
 from naspred.benchmarks import load_suite_zero
-from naspred.evaluation.predictor_study import PredictorSpec
-from naspred.evaluation.store import ResultsStore
-from naspred.evaluation.tradeoff import (
+from naspred.experiments.predictors import PredictorSpec
+from naspred.experiments.store import ResultsStore
+from naspred.experiments.tradeoff import (
     best_per_budget,
     check_curve_task,
     default_budgets,

@@ -2,7 +2,7 @@
 
 from naspred.benchmarks.analog_nasbench import load_analog_nasbench
 from naspred.benchmarks.complexity import with_complexity
-from naspred.benchmarks.learning_curves import load_learning_curves, make_benchmark
+from naspred.benchmarks.learning_curves import load_learning_curves
 from naspred.benchmarks.nasbench_graph import load_nasbench_graph
 from naspred.benchmarks.nb201_training import load_nats_bench, load_nb201_full_training
 from naspred.benchmarks.registry import embedded_tasks, load_tasks, task_table
@@ -20,7 +20,6 @@ __all__ = [
     "load_nb201_full_training",
     "load_suite_zero",
     "load_tasks",
-    "make_benchmark",
     "task_table",
     "with_complexity",
 ]

@@ -14,6 +14,7 @@ import logging
 import numpy as np
 
 from naspred.benchmarks.task import Task
+from naspred.errors import InvalidInputError
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ def with_complexity(task: Task, *, rtol: float = 1e-3) -> Task:
 
     space = get_space(task.space)
     if not hasattr(space, "complexity"):
-        raise ValueError(
+        raise InvalidInputError(
             f"task {task.name}: space {task.space!r} has no params/FLOPs counter; "
             "with_complexity works for nasbench201, nasbench101 and nasbench301"
         )
@@ -52,7 +53,7 @@ def with_complexity(task: Task, *, rtol: float = 1e-3) -> Task:
             off = have & ~np.isclose(computed, stored, rtol=rtol, atol=0.0)
             if off.any():
                 i = int(np.flatnonzero(off)[0])
-                raise ValueError(
+                raise InvalidInputError(
                     f"task {task.name}: computed {name} {computed[i]:.6g} of arch "
                     f"{task.keys[i]!r} disagrees with the stored {stored[i]:.6g} "
                     f"({int(off.sum())} archs off by more than rtol={rtol})"

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from naspred.benchmarks.task import Task
-from naspred.errors import BenchmarkFileError
+from naspred.errors import BenchmarkFileError, InvalidInputError
 
 SPACE = "nasbench_graph"
 DATASETS: tuple[str, ...] = (
@@ -55,7 +55,7 @@ def load_nasbench_graph(datasets: tuple[str, ...] | list[str] | None = None) -> 
         raise BenchmarkFileError("nas_bench_graph", "package not installed", "", GET_IT)
     unknown = sorted(set(datasets or ()) - set(DATASETS))
     if unknown:
-        raise ValueError(f"unknown NAS-Bench-Graph dataset(s) {unknown}; known: {DATASETS}")
+        raise InvalidInputError(f"unknown NAS-Bench-Graph dataset(s) {unknown}; known: {DATASETS}")
     archs = archs_by_hash()
     tasks = []
     for name in datasets or DATASETS:

@@ -53,7 +53,7 @@ from typing import Any
 import numpy as np
 
 from naspred.benchmarks.task import Task
-from naspred.errors import BenchmarkFileError, NaspredError
+from naspred.errors import BenchmarkFileError, InvalidInputError, NaspredError
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +97,7 @@ def _dataset_names(dataset: str) -> tuple[str, str]:
     for ours, key in NB201_DATASET_KEYS.items():
         if dataset.lower() in (ours.lower(), key.lower()):
             return ours, key
-    raise ValueError(
+    raise InvalidInputError(
         f"unknown NAS-Bench-201 dataset {dataset!r}; known: "
         + ", ".join(f"{a} ({b})" for a, b in NB201_DATASET_KEYS.items())
     )
@@ -105,7 +105,7 @@ def _dataset_names(dataset: str) -> tuple[str, str]:
 
 def _nb201_key(arch_str: object, path: str | Path) -> str:
     # imports torch: only when used, so that loading benchmarks stays light
-    from naspred.spaces.base import ArchKeyError
+    from naspred.errors import ArchKeyError
     from naspred.spaces.nasbench201 import NasBench201Arch
 
     try:
@@ -183,7 +183,7 @@ def load_nb201_full_training(
         ``train_time`` (sum of the epoch times).
     """
     if times not in ("per_epoch", "cumulative"):
-        raise ValueError(f"times must be 'per_epoch' or 'cumulative', got {times!r}")
+        raise InvalidInputError(f"times must be 'per_epoch' or 'cumulative', got {times!r}")
     path = Path(path)
     if not path.is_file():
         raise BenchmarkFileError(path, "file not found", NASLIB_LAYOUT, NASLIB_GET_IT)
@@ -364,7 +364,7 @@ def load_nats_bench(
     epochs = int(hp) if epochs is None else int(epochs)
     indices = list(range(len(api))) if indices is None else [int(i) for i in indices]
     if not indices:
-        raise ValueError("no arch indices to load")
+        raise InvalidInputError("no arch indices to load")
     fields = {
         "train_loss": "train-loss",
         "train_accuracy": "train-accuracy",

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
+from naspred.errors import InvalidInputError, UnknownNameError
+
 #: Column name of the main ground truth in every table naspred writes.
 TARGET = "val_accuracy"
 
@@ -61,7 +63,7 @@ class Task:
     def __post_init__(self) -> None:
         n = len(self.keys)
         if len(set(self.keys)) != n:
-            raise ValueError(f"task {self.name}: arch keys are not unique")
+            raise InvalidInputError(f"task {self.name}: arch keys are not unique")
         for kind, arrays in (
             ("val_accuracy", {TARGET: self.val_accuracy}),
             ("target", self.targets),
@@ -71,14 +73,14 @@ class Task:
         ):
             for name, values in arrays.items():
                 if np.shape(values) != (n,):
-                    raise ValueError(
+                    raise InvalidInputError(
                         f"task {self.name}: {kind} {name!r} has shape {np.shape(values)}, "
                         f"expected ({n},) to match the arch keys"
                     )
 
         for name, values in self.curves.items():
             if np.ndim(values) != 2 or np.shape(values)[0] != n:
-                raise ValueError(
+                raise InvalidInputError(
                     f"task {self.name}: curve {name!r} has shape {np.shape(values)}, "
                     f"expected ({n}, n_epochs)"
                 )
@@ -135,7 +137,9 @@ class Task:
     def has_proxy(self, name: str) -> np.ndarray:
         """Boolean mask of the archs for which ``name`` has a score (finite or not)."""
         if name not in self.proxies:
-            raise KeyError(f"task {self.name} has no proxy {name!r}; it has {self.proxy_names}")
+            raise UnknownNameError(
+                f"task {self.name} has no proxy {name!r}; it has {self.proxy_names}"
+            )
         missing = self.proxy_missing.get(name)
         return np.ones(len(self), dtype=bool) if missing is None else ~missing
 
@@ -144,7 +148,7 @@ class Task:
         lookup = self._positions
         missing = [k for k in keys if k not in lookup]
         if missing:
-            raise KeyError(
+            raise UnknownNameError(
                 f"{len(missing)} arch key(s) not in task {self.name}, e.g. {missing[0]!r}; "
                 f"keys look like {self.keys[0]!r}"
             )

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from naspred.encodings.base import Encoder, as_dags, op_index, register_encoding, vocabulary
+from naspred.errors import InvalidInputError
 from naspred.spaces.base import Arch, LabelledDAG
 
 
@@ -21,7 +22,7 @@ def padded_adjacency(dag: LabelledDAG, n: int) -> np.ndarray:
     output so that the output is always the last node (pruned NB101 cells)."""
     k = dag.n_nodes
     if k > n:
-        raise ValueError(f"DAG has {k} nodes but the encoder was fitted for at most {n}")
+        raise InvalidInputError(f"DAG has {k} nodes but the encoder was fitted for at most {n}")
     out = np.zeros((n, n), dtype=np.float64)
     a = np.asarray(dag.adjacency, dtype=np.float64)
     out[: k - 1, : k - 1] = a[: k - 1, : k - 1]
@@ -43,7 +44,7 @@ class _PaddedEncoder(Encoder):
     def fit(self, archs: Iterable[Arch | LabelledDAG]) -> _PaddedEncoder:
         dags = as_dags(archs)
         if not dags:
-            raise ValueError("cannot fit an encoder on zero architectures")
+            raise InvalidInputError("cannot fit an encoder on zero architectures")
         self.vocab_ = vocabulary(dags, self.op_names)
         self.n_nodes_ = self.max_nodes or max(d.n_nodes for d in dags)
         self.feature_names_ = self._names()

@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from naspred.errors import InvalidInputError, NotFittedError, UnknownNameError, WrongTypeError
 from naspred.spaces.base import Arch, LabelledDAG
 
 #: Node labels that mark the ends of every DAG; they are not "operations".
@@ -29,7 +30,7 @@ def as_dag(arch: Arch | LabelledDAG) -> LabelledDAG:
         return arch
     if isinstance(arch, Arch):
         return arch.to_dag()
-    raise TypeError(
+    raise WrongTypeError(
         f"expected a naspred Arch or LabelledDAG, got {type(arch).__name__}; "
         "parse benchmark keys with space.from_key(key) first"
     )
@@ -72,7 +73,7 @@ def op_index(vocab: Sequence[str]) -> Callable[[str], int]:
         try:
             return lookup[op]
         except KeyError:
-            raise ValueError(
+            raise InvalidInputError(
                 f"node label {op!r} is not in the encoder's vocabulary {tuple(vocab)}; "
                 "fit the encoder on DAGs of the same space or pass op_names="
             ) from None
@@ -107,7 +108,7 @@ class Encoder:
 
     def _fitted(self, attr: str) -> Any:
         if not hasattr(self, attr):
-            raise RuntimeError(f"{type(self).__name__} is not fitted; call fit(dags) first")
+            raise NotFittedError(f"{type(self).__name__} is not fitted; call fit(dags) first")
         return getattr(self, attr)
 
     def __repr__(self) -> str:
@@ -120,7 +121,7 @@ def register_encoding(name: str) -> Callable[[type[Encoder]], type[Encoder]]:
 
     def decorate(cls: type[Encoder]) -> type[Encoder]:
         if name in _ENCODERS and _ENCODERS[name] is not cls:
-            raise ValueError(f"encoding {name!r} is already registered")
+            raise InvalidInputError(f"encoding {name!r} is already registered")
         cls.name = name
         _ENCODERS[name] = cls
         return cls
@@ -136,7 +137,7 @@ def encoding_names() -> list[str]:
 def make_encoder(name: str, **options: Any) -> Encoder:
     """A fresh (unfitted) encoder by name, e.g. ``make_encoder("path", max_paths=30)``."""
     if name not in _ENCODERS:
-        raise KeyError(f"unknown encoding {name!r}; known: {', '.join(encoding_names())}")
+        raise UnknownNameError(f"unknown encoding {name!r}; known: {', '.join(encoding_names())}")
     return _ENCODERS[name](**options)
 
 

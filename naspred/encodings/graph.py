@@ -8,6 +8,7 @@ import numpy as np
 import torch
 
 from naspred.encodings.base import as_dag, op_index
+from naspred.errors import InvalidInputError
 from naspred.spaces.base import Arch, LabelledDAG
 
 
@@ -21,7 +22,7 @@ def to_pyg(arch: Arch | LabelledDAG, op_names: Sequence[str] | None = None):  # 
     dag = as_dag(arch)
     vocab = tuple(op_names) if op_names else dag.op_names
     if not vocab:
-        raise ValueError("the DAG has no op vocabulary (op_names); pass op_names=")
+        raise InvalidInputError("the DAG has no op vocabulary (op_names); pass op_names=")
     index = op_index(vocab)
     x = torch.zeros(dag.n_nodes, len(vocab), dtype=torch.float32)
     for i, op in enumerate(dag.ops):

@@ -26,6 +26,7 @@ from naspred.encodings.base import (
     register_encoding,
     vocabulary,
 )
+from naspred.errors import InvalidInputError
 from naspred.spaces.base import Arch, LabelledDAG
 
 #: Constrained features computed for each allowed op set.
@@ -135,7 +136,7 @@ class GraphFeatureEncoder(Encoder):
     def fit(self, archs: Iterable[Arch | LabelledDAG]) -> GraphFeatureEncoder:
         dags = as_dags(archs)
         if not dags:
-            raise ValueError("cannot fit an encoder on zero architectures")
+            raise InvalidInputError("cannot fit an encoder on zero architectures")
         self.ops_ = interior(vocabulary(dags, self.op_names))
         mode = self.subsets
         if mode == "auto":
@@ -149,7 +150,9 @@ class GraphFeatureEncoder(Encoder):
         elif mode == "single":
             sets = [(op,) for op in self.ops_] + [tuple(self.ops_)]
         else:
-            raise ValueError(f"subsets must be 'auto', 'all' or 'single', got {self.subsets!r}")
+            raise InvalidInputError(
+                f"subsets must be 'auto', 'all' or 'single', got {self.subsets!r}"
+            )
         self.allowed_sets_ = sets
         names = ["n_nodes", "n_edges", "depth"] + [f"count:{op}" for op in self.ops_]
         for allowed in sets:

@@ -26,6 +26,7 @@ from naspred.encodings.base import (
     register_encoding,
     vocabulary,
 )
+from naspred.errors import InvalidInputError
 from naspred.spaces.base import Arch, LabelledDAG
 
 #: Widths beyond this need ``max_paths`` (the full encoding would not fit in memory).
@@ -87,7 +88,7 @@ class PathEncoder(Encoder):
     def fit(self, archs: Iterable[Arch | LabelledDAG]) -> PathEncoder:
         dags = as_dags(archs)
         if not dags:
-            raise ValueError("cannot fit an encoder on zero architectures")
+            raise InvalidInputError("cannot fit an encoder on zero architectures")
         self.ops_ = interior(vocabulary(dags, self.op_names))
         if self.max_length is not None:
             self.max_length_ = int(self.max_length)
@@ -99,7 +100,7 @@ class PathEncoder(Encoder):
         full = self.offsets_[-1]
         width = full if self.max_paths is None else min(int(self.max_paths), full)
         if width > _MAX_WIDTH:
-            raise ValueError(
+            raise InvalidInputError(
                 f"the full path encoding has {full} features ({k} ops, paths up to "
                 f"{self.max_length_} ops); pass max_paths= (truncated path encoding)"
             )

@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from naspred.errors import InvalidInputError
 from naspred.predictors.base import EncodedProbabilisticPredictor
 from naspred.predictors.mlp import predict_network, train_network
 from naspred.predictors.registry import register_predictor
@@ -64,7 +65,7 @@ class BananasPredictor(EncodedProbabilisticPredictor):
 
     def _fit_model(self, X: np.ndarray, z: np.ndarray, params: dict[str, Any]) -> Any:
         if self.ensemble_size < 2:
-            raise ValueError(
+            raise InvalidInputError(
                 f"ensemble_size must be >= 2 for an uncertainty, got {self.ensemble_size}"
             )
         return [

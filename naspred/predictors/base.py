@@ -24,6 +24,7 @@ from typing import Any, ClassVar
 import numpy as np
 from sklearn.base import BaseEstimator
 
+from naspred.errors import InvalidInputError, MissingInfoError, NotFittedError
 from naspred.spaces.base import Arch, LabelledDAG
 
 log = logging.getLogger(__name__)
@@ -40,13 +41,6 @@ def proxy_key(name: str) -> str:
 def curve_key(metric: str = "val_accuracy") -> str:
     """The ``info`` key of a partial learning curve: ``"curve:<metric>"``."""
     return f"curve:{metric}"
-
-
-class MissingInfoError(KeyError):
-    """A predictor was not given a piece of side data it declares in ``needs``."""
-
-    def __str__(self) -> str:  # KeyError would quote the whole message
-        return str(self.args[0]) if self.args else ""
 
 
 @dataclass(frozen=True)
@@ -158,7 +152,7 @@ class Predictor(BaseEstimator):
 
     def _check_fitted(self, attr: str) -> None:
         if not hasattr(self, attr):
-            raise RuntimeError(f"{type(self).__name__} is not fitted; call fit(archs, y) first")
+            raise NotFittedError(f"{type(self).__name__} is not fitted; call fit(archs, y) first")
 
     def _side_data(self, info: Info | None, n: int) -> dict[str, np.ndarray]:
         """The ``info`` entries :attr:`needs` declares, checked for presence and shape."""
@@ -181,15 +175,19 @@ class Predictor(BaseEstimator):
                 )
             value = np.asarray(info[key], dtype=float)
             if value.shape[0] != n:
-                raise ValueError(f"info[{key!r}] has {value.shape[0]} rows but there are {n} archs")
+                raise InvalidInputError(
+                    f"info[{key!r}] has {value.shape[0]} rows but there are {n} archs"
+                )
             if key.startswith("curve:"):
                 if value.ndim != 2 or value.shape[1] < needs.curve_epochs:
-                    raise ValueError(
+                    raise InvalidInputError(
                         f"info[{key!r}] must be (n, >= {needs.curve_epochs}), got {value.shape}"
                     )
                 value = value[:, : needs.curve_epochs]
             elif value.ndim != 1:
-                raise ValueError(f"info[{key!r}] must be one score per arch, got {value.shape}")
+                raise InvalidInputError(
+                    f"info[{key!r}] must be one score per arch, got {value.shape}"
+                )
             out[key] = value
         return out
 
@@ -236,7 +234,7 @@ class ZeroCostPredictor(Predictor):
     ) -> ZeroCostPredictor:
         y = np.asarray(y, dtype=float)
         if len(y) != len(archs):
-            raise ValueError(f"{len(archs)} archs but {len(y)} targets")
+            raise InvalidInputError(f"{len(archs)} archs but {len(y)} targets")
         # no learning, but check the caller can supply the scores the query will need
         if len(archs):
             self._side_data(info, len(archs))
@@ -252,11 +250,11 @@ def check_targets(y: np.ndarray, n: int) -> np.ndarray:
     """``y`` as a finite float vector of length ``n``."""
     y = np.asarray(y, dtype=float).ravel()
     if y.shape != (n,):
-        raise ValueError(f"{n} archs but {y.size} targets")
+        raise InvalidInputError(f"{n} archs but {y.size} targets")
     if n < 2:
-        raise ValueError(f"need at least 2 training archs, got {n}")
+        raise InvalidInputError(f"need at least 2 training archs, got {n}")
     if not np.all(np.isfinite(y)):
-        raise ValueError(f"targets must be finite; {int((~np.isfinite(y)).sum())} are not")
+        raise InvalidInputError(f"targets must be finite; {int((~np.isfinite(y)).sum())} are not")
     return y
 
 
@@ -338,7 +336,7 @@ class EncodedPredictor(Predictor):
             low = np.where(present, X, np.inf).min(axis=0)
             self.keep_ = high > low
             if not self.keep_.any():
-                raise ValueError("every feature is constant over the training archs")
+                raise InvalidInputError("every feature is constant over the training archs")
         X = X[:, self.keep_]
         if self.scale_features:
             if fit:
@@ -372,7 +370,7 @@ class EncodedPredictor(Predictor):
     def _tune(self, X: np.ndarray, z: np.ndarray, default: dict[str, Any]) -> dict[str, Any]:
         from sklearn.model_selection import KFold
 
-        from naspred.evaluation.metrics import kendall
+        from naspred.metrics import kendall
 
         folds = int(self.tune_folds)
         if len(z) < 2 * folds:

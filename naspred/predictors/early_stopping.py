@@ -12,6 +12,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from naspred.errors import InvalidInputError
 from naspred.predictors.base import ArchLike, DataNeeds, Info, Predictor, curve_key
 from naspred.predictors.registry import register_predictor
 
@@ -38,14 +39,14 @@ class CurvePredictor(Predictor):
 
     def _check_epochs(self) -> None:
         if int(self.epochs) < 1:
-            raise ValueError(f"{type(self).__name__} needs epochs >= 1, got {self.epochs}")
+            raise InvalidInputError(f"{type(self).__name__} needs epochs >= 1, got {self.epochs}")
 
     def fit(
         self, archs: Sequence[ArchLike], y: np.ndarray, info: Info | None = None
     ) -> CurvePredictor:
         self._check_epochs()
         if len(np.ravel(y)) != len(archs):
-            raise ValueError(f"{len(archs)} archs but {len(np.ravel(y))} targets")
+            raise InvalidInputError(f"{len(archs)} archs but {len(np.ravel(y))} targets")
         if len(archs):
             self._side_data(info, len(archs))
         self.n_train_ = len(archs)

@@ -27,6 +27,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from naspred.errors import InvalidInputError
 from naspred.predictors.base import ArchLike, DataNeeds, Info, Predictor, check_targets
 from naspred.predictors.mlp import torch_threads
 from naspred.predictors.registry import register_predictor
@@ -65,7 +66,7 @@ def train_graph_network(
     from torch_geometric.loader import DataLoader
 
     if len(graphs) != len(z):
-        raise ValueError(f"{len(graphs)} graphs but {len(z)} targets")
+        raise InvalidInputError(f"{len(graphs)} graphs but {len(z)} targets")
     data = []
     for g, target in zip(graphs, z, strict=True):
         g = g.clone()

@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
+from naspred.errors import InvalidInputError
 from naspred.predictors.gcn import GraphPredictor
 from naspred.predictors.registry import register_predictor
 
@@ -31,7 +32,7 @@ class GINNetwork(nn.Module):
 
         super().__init__()
         if pooling not in _POOLS:
-            raise ValueError(f"pooling must be one of {_POOLS}, got {pooling!r}")
+            raise InvalidInputError(f"pooling must be one of {_POOLS}, got {pooling!r}")
         self.pooling = pooling
         self.convs = nn.ModuleList()
         self.norms = nn.ModuleList()

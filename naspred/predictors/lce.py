@@ -27,6 +27,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from naspred.errors import InvalidInputError
 from naspred.predictors.early_stopping import CurvePredictor
 from naspred.predictors.registry import register_predictor
 
@@ -301,7 +302,9 @@ class LCE(CurvePredictor):
     def _score(self, curves: dict[str, np.ndarray]) -> np.ndarray:
         final = 1e6 if self.final_epoch is None else float(self.final_epoch)
         if final < int(self.epochs):
-            raise ValueError(f"final_epoch {self.final_epoch} is before epochs {self.epochs}")
+            raise InvalidInputError(
+                f"final_epoch {self.final_epoch} is before epochs {self.epochs}"
+            )
         pred, _ = extrapolate_curves(
             curves["val_accuracy"] / _SCALE, final, noise=float(self.noise)
         )

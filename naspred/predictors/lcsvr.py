@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from naspred.errors import InvalidInputError
 from naspred.predictors.base import (
     ArchLike,
     DataNeeds,
@@ -108,7 +109,7 @@ class LcSVR(CurveFeatureMixin, EncodedPredictor):
 
     def _curve_columns(self, side: dict[str, np.ndarray], n: int) -> np.ndarray:
         if int(self.epochs) < 1:
-            raise ValueError(f"LcSVR needs epochs >= 1, got {self.epochs}")
+            raise InvalidInputError(f"LcSVR needs epochs >= 1, got {self.epochs}")
         return curve_features(side[curve_key("val_accuracy")])
 
     def _default_params(self) -> dict[str, Any]:

@@ -17,6 +17,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from naspred.errors import InvalidInputError
 from naspred.predictors.base import EncodedPredictor
 from naspred.predictors.registry import register_predictor
 
@@ -30,7 +31,7 @@ class FeedForward(nn.Module):
     def __init__(self, in_dim: int, hidden: Sequence[int], activation: str = "relu") -> None:
         super().__init__()
         if activation not in _ACTIVATIONS:
-            raise ValueError(
+            raise InvalidInputError(
                 f"activation must be one of {sorted(_ACTIVATIONS)}, got {activation!r}"
             )
         layers: list[nn.Module] = []
@@ -86,7 +87,7 @@ def train_network(
     """
     losses = {"l1": nn.functional.l1_loss, "mse": nn.functional.mse_loss}
     if loss not in losses:
-        raise ValueError(f"loss must be one of {sorted(losses)}, got {loss!r}")
+        raise InvalidInputError(f"loss must be one of {sorted(losses)}, got {loss!r}")
     loss_fn = losses[loss]
     Xt = torch.as_tensor(X, dtype=torch.float32)
     zt = torch.as_tensor(z, dtype=torch.float32)

@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from naspred.errors import InvalidInputError
 from naspred.predictors.base import ArchLike, DataNeeds, Info, curve_key
 from naspred.predictors.lcsvr import CurveFeatureMixin
 from naspred.predictors.ngb import NGBoostPredictor
@@ -93,7 +94,7 @@ class OMNI(CurveFeatureMixin, NGBoostPredictor):
         if int(self.epochs) <= 0:
             return np.empty((n, 0))
         if int(self.E) < 1:
-            raise ValueError(f"OMNI needs E >= 1, got {self.E}")
+            raise InvalidInputError(f"OMNI needs E >= 1, got {self.E}")
         loss = side[curve_key("train_loss")]
         return -loss[:, -int(self.E) :].sum(axis=1, keepdims=True)
 

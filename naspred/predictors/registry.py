@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 
+from naspred.errors import InvalidInputError, UnknownNameError, WrongTypeError
 from naspred.predictors.base import Predictor, ZeroCostPredictor
 
 _PREDICTORS: dict[str, type[Predictor]] = {}
@@ -18,9 +19,11 @@ def register_predictor(name: str) -> Callable[[type[Predictor]], type[Predictor]
 
     def decorate(cls: type[Predictor]) -> type[Predictor]:
         if name in _PREDICTORS and _PREDICTORS[name] is not cls:
-            raise ValueError(f"predictor {name!r} is already registered by {_PREDICTORS[name]}")
+            raise InvalidInputError(
+                f"predictor {name!r} is already registered by {_PREDICTORS[name]}"
+            )
         if not cls.description or not cls.paper:
-            raise ValueError(f"predictor {name!r} needs a one-line description and a paper")
+            raise InvalidInputError(f"predictor {name!r} needs a one-line description and a paper")
         cls.name = name
         _PREDICTORS[name] = cls
         return cls
@@ -50,34 +53,45 @@ def model_based_predictors() -> list[str]:
 def predictor_class(name: str) -> type[Predictor]:
     """The class registered as ``name``."""
     if name not in _PREDICTORS:
-        raise KeyError(f"unknown predictor {name!r}; known: {', '.join(predictor_names())}")
+        raise UnknownNameError(f"unknown predictor {name!r}; known: {', '.join(predictor_names())}")
     return _PREDICTORS[name]
 
 
 def make_predictor(
     name: str, encoding: str | None = None, seed: int = 0, **hyper: Any
 ) -> Predictor:
-    """A fresh predictor by name, e.g. ``make_predictor("xgb", encoding="adjacency", seed=0)``.
+    """A fresh predictor by spec, e.g. ``make_predictor("xgb", encoding="adjacency", seed=0)``.
 
-    ``encoding=None`` keeps the predictor's default encoding. ``"zc:<proxy>"`` is
-    short for ``make_predictor("zc", proxy="<proxy>")``. Other keyword arguments
-    are the predictor's hyper-parameters (see its class docstring).
+    Args:
+        name: a predictor spec in the grammar of :mod:`naspred.predictors.spec`:
+            ``"xgb"``, ``"xgb:encoding=graph_features"``, ``"zc:synflow"`` (short for
+            ``make_predictor("zc", proxy="synflow")``).
+        encoding: the encoding of an encoded predictor; None keeps its default.
+        seed: the predictor's seed (ignored by predictors that have none).
+        **hyper: the predictor's hyper-parameters (see its class docstring).
+
+    Raises:
+        UnknownNameError: no predictor is registered under the name.
+        WrongTypeError: a hyper-parameter the predictor does not have.
     """
-    if name.startswith("zc:"):
-        name, hyper = "zc", {**hyper, "proxy": name.split(":", 1)[1]}
-    cls = predictor_class(name)
-    accepted = inspect.signature(cls.__init__).parameters
+    from naspred.predictors.spec import parse_spec
+
     if encoding is not None:
-        if "encoding" not in accepted:
-            raise TypeError(f"predictor {name!r} takes no encoding (it reads {cls().needs})")
         hyper["encoding"] = encoding
-    if "seed" in accepted:
-        hyper["seed"] = seed
-    unknown = sorted(set(hyper) - set(accepted))
+    base, params = parse_spec(name, hyper).constructor_args()
+    cls = predictor_class(base)
+    accepted = inspect.signature(cls.__init__).parameters
+    if "encoding" in params and "encoding" not in accepted:
+        raise WrongTypeError(f"predictor {base!r} takes no encoding (it reads {cls().needs})")
+    if "seed" in accepted and "seed" not in params:
+        params["seed"] = seed
+    unknown = sorted(set(params) - set(accepted))
     if unknown:
         known = [p for p in accepted if p != "self"]
-        raise TypeError(f"predictor {name!r} has no hyper-parameter(s) {unknown}; it has {known}")
-    return cls(**hyper)
+        raise WrongTypeError(
+            f"predictor {base!r} has no hyper-parameter(s) {unknown}; it has {known}"
+        )
+    return cls(**params)
 
 
 def list_predictors() -> pd.DataFrame:

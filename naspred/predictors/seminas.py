@@ -26,6 +26,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from naspred.errors import InvalidInputError
 from naspred.predictors.base import ArchLike, Info, check_targets
 from naspred.predictors.gcn import GCNPredictor, predict_graphs
 from naspred.predictors.registry import register_predictor
@@ -99,7 +100,7 @@ class SemiNASPredictor(GCNPredictor):
         else:
             spaces = {a.space for a in archs if isinstance(a, Arch)}
             if len(spaces) != 1 or not all(isinstance(a, Arch) for a in archs):
-                raise ValueError(
+                raise InvalidInputError(
                     "seminas samples its unlabelled archs from the labelled archs' search "
                     "space, so it needs Arch objects of one space (got "
                     f"{sorted(spaces) or 'LabelledDAGs'}); pass unlabelled=[...] instead"
@@ -123,7 +124,7 @@ class SemiNASPredictor(GCNPredictor):
     ) -> SemiNASPredictor:
         y = check_targets(y, len(archs))
         if int(self.rounds) < 0:
-            raise ValueError(f"rounds must be >= 0, got {self.rounds}")
+            raise InvalidInputError(f"rounds must be >= 0, got {self.rounds}")
         pool = self._pool(archs)
         graphs = self._graphs(archs, fit=True, vocab_archs=pool)
         pool_graphs = self._graphs(pool, fit=False)

@@ -19,6 +19,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from naspred.errors import InvalidInputError
 from naspred.predictors.early_stopping import CurvePredictor
 from naspred.predictors.registry import register_predictor
 
@@ -55,5 +56,5 @@ class SoTLE(CurvePredictor):
 
     def _score(self, curves: dict[str, np.ndarray]) -> np.ndarray:
         if int(self.E) < 1:
-            raise ValueError(f"SoTL-E needs E >= 1, got {self.E}")
+            raise InvalidInputError(f"SoTL-E needs E >= 1, got {self.E}")
         return -curves["train_loss"][:, -int(self.E) :].sum(axis=1)

@@ -2,7 +2,7 @@
 
 ``score_archs(space, archs, proxies, dataset, batch, seed, device)`` scores many
 architectures with many proxies (see :mod:`naspred.proxies.engine`);
-:mod:`naspred.proxies.data` provides the minibatches. Every proxy is one module
+:mod:`naspred.data.images` provides the minibatches. Every proxy is one module
 here, registered by name; ``proxy_names()`` lists them.
 """
 

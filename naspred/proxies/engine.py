@@ -42,6 +42,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from naspred.errors import InvalidInputError, UnknownNameError
 from naspred.spaces.base import Arch, SearchSpace
 
 log = logging.getLogger(__name__)
@@ -91,11 +92,11 @@ def register(
     needs = frozenset(needs)
     unknown = needs - set(SHARED) - {"data"}
     if unknown:
-        raise ValueError(f"proxy {name!r} needs unknown quantities {sorted(unknown)}")
+        raise InvalidInputError(f"proxy {name!r} needs unknown quantities {sorted(unknown)}")
 
     def decorate(fn: Callable) -> Callable:
         if name in _REGISTRY:
-            raise ValueError(f"proxy {name!r} is already registered")
+            raise InvalidInputError(f"proxy {name!r} is already registered")
         _REGISTRY[name] = Proxy(name, fn, needs, paper, population, tuple(depends))
         return fn
 
@@ -105,7 +106,7 @@ def register(
 def get_proxy(name: str) -> Proxy:
     """The registered proxy called ``name``."""
     if name not in _REGISTRY:
-        raise KeyError(f"unknown proxy {name!r}; known: {', '.join(proxy_names())}")
+        raise UnknownNameError(f"unknown proxy {name!r}; known: {', '.join(proxy_names())}")
     return _REGISTRY[name]
 
 
@@ -186,7 +187,7 @@ class ProxyContext:
         if not self.needs:
             return
         if self.x is None or self.y is None:
-            raise ValueError("data-dependent proxies need a minibatch; none was given")
+            raise InvalidInputError("data-dependent proxies need a minibatch; none was given")
         net = self.net.train()
         net.zero_grad(set_to_none=True)
         layers = prunable_layers(net)
@@ -345,9 +346,9 @@ def score_archs(
     if batch is not None:
         x, y = batch[0].to(device), batch[1].to(device)
     elif needs:
-        raise ValueError(
+        raise InvalidInputError(
             f"proxies {[p.name for p in plan.per_arch if p.needs]} need a minibatch; "
-            "pass batch=(x, y) (see naspred.proxies.data)"
+            "pass batch=(x, y) (see naspred.data.images)"
         )
     for i, arch in enumerate(archs):
         key = arch.to_key()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from naspred.errors import InvalidInputError
 from naspred.proxies.engine import ProxyContext, register
 
 _K = 1e-5
@@ -27,7 +28,7 @@ def epe_nas(ctx: ProxyContext) -> float:
     labels = ctx.y.cpu().numpy()
     n_classes = int(ctx.space.num_classes(ctx.dataset)) if hasattr(ctx.space, "num_classes") else 0
     if not np.all(np.ptp(jac, axis=1) > 0):
-        raise ValueError("an input Jacobian is constant: the correlation is undefined")
+        raise InvalidInputError("an input Jacobian is constant: the correlation is undefined")
     per_class = []
     for c in np.unique(labels):
         rows = jac[labels == c]

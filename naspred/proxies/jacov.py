@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from naspred.errors import InvalidInputError
 from naspred.proxies.engine import ProxyContext, register
 
 _K = 1e-5
@@ -25,7 +26,7 @@ def jacov(ctx: ProxyContext) -> float:
     if not np.all(np.ptp(jac, axis=1) > 0):
         # e.g. a cell whose output does not depend on its input; Suite-Zero stores
         # -1e8 there, we keep it undefined (NaN, recorded as a failure)
-        raise ValueError("an input Jacobian is constant: the correlation is undefined")
+        raise InvalidInputError("an input Jacobian is constant: the correlation is undefined")
     corr = np.corrcoef(jac)
     # the correlation matrix is symmetric: eigvalsh gives real eigenvalues
     v = np.linalg.eigvalsh(corr)

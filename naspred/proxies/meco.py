@@ -30,6 +30,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from naspred.errors import InvalidInputError
 from naspred.proxies.engine import ProxyContext, register
 
 #: Channels ``meco_opt`` samples per layer (the paper's ``n = 8``).
@@ -57,7 +58,7 @@ def meco_score(
     image is used). With ``channels``, each layer's term is computed on that many
     channels drawn by ``rng`` and scaled by ``c / channels`` (``meco_opt``)."""
     if channels is not None and rng is None:
-        raise ValueError("channel sampling needs a numpy Generator (rng)")
+        raise InvalidInputError("channel sampling needs a numpy Generator (rng)")
     terms: list[float] = []
 
     def record(_m: nn.Module, _inputs: tuple, out: object) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import torch
 
+from naspred.errors import InvalidInputError
 from naspred.proxies.engine import ProxyContext, register
 
 
@@ -18,5 +19,5 @@ from naspred.proxies.engine import ProxyContext, register
 def nwot(ctx: ProxyContext) -> float:
     """``slogdet(K)`` of the summed ReLU-agreement kernel."""
     if ctx.relu_kernel is None:
-        raise ValueError("the network has no nn.ReLU module to read codes from")
+        raise InvalidInputError("the network has no nn.ReLU module to read codes from")
     return float(torch.linalg.slogdet(ctx.relu_kernel)[1])

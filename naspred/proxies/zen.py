@@ -17,6 +17,7 @@ import math
 import torch
 from torch import nn
 
+from naspred.errors import InvalidInputError
 from naspred.proxies.engine import ProxyContext, register
 
 _MIXUP = 1e-2
@@ -28,7 +29,7 @@ def zen(ctx: ProxyContext) -> float:
     net = ctx.fresh_copy()
     pools = [m for m in net.modules() if isinstance(m, nn.AdaptiveAvgPool2d)]
     if not pools:
-        raise ValueError("zen needs a global average pooling (nn.AdaptiveAvgPool2d) layer")
+        raise InvalidInputError("zen needs a global average pooling (nn.AdaptiveAvgPool2d) layer")
     shape = tuple(ctx.x.shape) if ctx.x is not None else (64, *ctx.space.input_shape(ctx.dataset))
     device = next(net.parameters()).device
     gen = torch.Generator(device="cpu").manual_seed(int(ctx.seed))
@@ -56,5 +57,5 @@ def zen(ctx: ProxyContext) -> float:
             if isinstance(m, nn.BatchNorm2d) and m.running_var is not None:
                 log_bn += math.log(math.sqrt(float(m.running_var.mean())))
     if not float(diff) > 0:
-        raise ValueError("the features do not depend on the input: log(0) is undefined")
+        raise InvalidInputError("the features do not depend on the input: log(0) is undefined")
     return math.log(float(diff)) + log_bn

@@ -32,6 +32,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from naspred.errors import InvalidInputError
 from naspred.proxies.engine import ProxyContext, prunable_layers, register
 
 #: Mini-batches the shared batch is cut into (see the module docstring).
@@ -45,9 +46,9 @@ def layer_gradients(
     the mean cross-entropy of each of ``splits`` consecutive chunks of ``(x, y)``
     (each chunk its own forward in train mode). Unused weights get zero gradients."""
     if splits < 2:
-        raise ValueError(f"ZiCo needs at least 2 mini-batches for a variance, got {splits}")
+        raise InvalidInputError(f"ZiCo needs at least 2 mini-batches for a variance, got {splits}")
     if x.shape[0] < splits:
-        raise ValueError(f"a batch of {x.shape[0]} cannot be cut into {splits} mini-batches")
+        raise InvalidInputError(f"a batch of {x.shape[0]} cannot be cut into {splits} mini-batches")
     net.train()
     weights = [m.weight for m in prunable_layers(net)]
     per_layer: list[list[torch.Tensor]] = [[] for _ in weights]

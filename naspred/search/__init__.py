@@ -1,18 +1,12 @@
 """NAS loops that plug predictors in: random search, regularized evolution and a
 BANANAS-style predictor-guided loop, a tabular benchmark as their training oracle,
-and the experiment helpers that compare them over seeds.
+(the study comparing them over seeds is :mod:`naspred.experiments.nas_loop`).
 
     oracle = BenchmarkOracle(task, budget=150)
     history = predictor_guided_search(space, oracle, 150, seed=0, predictor="gp")
 """
 
-from naspred.search.experiment import (
-    plot_search_curves,
-    run_search_experiment,
-    search_curves,
-    summarise_search,
-    write_search_outputs,
-)
+from naspred.errors import QueryBudgetError, UnknownArchError
 from naspred.search.loops import (
     ACQUISITIONS,
     HISTORY_COLUMNS,
@@ -21,7 +15,7 @@ from naspred.search.loops import (
     random_search,
     regularized_evolution,
 )
-from naspred.search.oracle import BenchmarkOracle, QueryBudgetError, UnknownArchError
+from naspred.search.oracle import BenchmarkOracle
 
 __all__ = [
     "ACQUISITIONS",
@@ -30,12 +24,7 @@ __all__ = [
     "QueryBudgetError",
     "UnknownArchError",
     "acquisition_scores",
-    "plot_search_curves",
     "predictor_guided_search",
     "random_search",
     "regularized_evolution",
-    "run_search_experiment",
-    "search_curves",
-    "summarise_search",
-    "write_search_outputs",
 ]

@@ -27,6 +27,7 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
+from naspred.errors import InvalidInputError
 from naspred.spaces.base import Arch
 
 log = logging.getLogger(__name__)
@@ -54,10 +55,12 @@ class _Run:
 
     def __init__(self, oracle: Oracle, budget: int) -> None:
         if budget < 1:
-            raise ValueError(f"budget must be >= 1 query, got {budget}")
+            raise InvalidInputError(f"budget must be >= 1 query, got {budget}")
         remaining = getattr(oracle, "remaining", None)
         if remaining is not None and remaining < budget:
-            raise ValueError(f"the oracle has {remaining} queries left, fewer than budget={budget}")
+            raise InvalidInputError(
+                f"the oracle has {remaining} queries left, fewer than budget={budget}"
+            )
         self.oracle = oracle
         self.budget = budget
         self.archs: list[Arch] = []
@@ -150,7 +153,7 @@ def regularized_evolution(
     docstring). Defaults as NASLib's NB201 experiments.
     """
     if population_size < 1 or not 1 <= sample_size <= population_size:
-        raise ValueError(
+        raise InvalidInputError(
             f"need 1 <= sample_size ({sample_size}) <= population_size ({population_size})"
         )
     rng = np.random.default_rng(seed)
@@ -197,13 +200,15 @@ def acquisition_scores(
     if acquisition == "mean":
         return mean
     if std is None:
-        raise ValueError(f"acquisition {acquisition!r} needs a predictive std")
+        raise InvalidInputError(f"acquisition {acquisition!r} needs a predictive std")
     std = np.asarray(std, dtype=float)
     if acquisition == "its":
         return rng.normal(mean, std)
     if acquisition == "ucb":
         return mean + ucb_beta * std
-    raise ValueError(f"unknown acquisition {acquisition!r}; known: {', '.join(ACQUISITIONS)}")
+    raise InvalidInputError(
+        f"unknown acquisition {acquisition!r}; known: {', '.join(ACQUISITIONS)}"
+    )
 
 
 def predictor_guided_search(
@@ -247,7 +252,9 @@ def predictor_guided_search(
     from naspred.predictors import make_predictor
 
     if acquisition not in ACQUISITIONS:
-        raise ValueError(f"unknown acquisition {acquisition!r}; known: {', '.join(ACQUISITIONS)}")
+        raise InvalidInputError(
+            f"unknown acquisition {acquisition!r}; known: {', '.join(ACQUISITIONS)}"
+        )
     # built once up front so that a bad name or hyper-parameter fails before any query
     probabilistic = bool(
         make_predictor(predictor, encoding=encoding, **dict(predictor_kw or {})).probabilistic
@@ -255,18 +262,20 @@ def predictor_guided_search(
     if acquisition == "auto":
         acquisition = "its" if probabilistic else "mean"
     elif acquisition != "mean" and not probabilistic:
-        raise ValueError(
+        raise InvalidInputError(
             f"acquisition {acquisition!r} needs a probabilistic predictor; {predictor!r} "
             "returns no std (use acquisition='mean')"
         )
     if num_init < 2:
-        raise ValueError(f"num_init must be >= 2 (a predictor needs two archs), got {num_init}")
+        raise InvalidInputError(
+            f"num_init must be >= 2 (a predictor needs two archs), got {num_init}"
+        )
     if batch_size < 1 or num_candidates < batch_size or num_parents < 1 or max_edits < 1:
-        raise ValueError(
+        raise InvalidInputError(
             "need batch_size >= 1, num_candidates >= batch_size, num_parents >= 1, max_edits >= 1"
         )
     if not 0.0 <= random_fraction <= 1.0:
-        raise ValueError(f"random_fraction must be in [0, 1], got {random_fraction}")
+        raise InvalidInputError(f"random_fraction must be in [0, 1], got {random_fraction}")
 
     rng = np.random.default_rng(seed)
     run = _Run(oracle, budget)
@@ -288,7 +297,7 @@ def predictor_guided_search(
         )
         keys = model.needs.info_keys()
         if keys and info_of is None:
-            raise ValueError(
+            raise InvalidInputError(
                 f"predictor {predictor!r} needs {list(keys)}; the oracle must offer "
                 "info(archs, needs), as BenchmarkOracle does"
             )

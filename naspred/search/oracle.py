@@ -13,19 +13,9 @@ from pathlib import Path
 import numpy as np
 
 from naspred.benchmarks.task import TARGET, Task
+from naspred.errors import InvalidInputError, QueryBudgetError, UnknownArchError, UnknownNameError
 from naspred.predictors.base import DataNeeds, task_info
 from naspred.spaces.base import Arch
-
-
-class UnknownArchError(KeyError):
-    """The oracle's benchmark holds no record of the queried arch."""
-
-    def __str__(self) -> str:  # KeyError would quote the whole message
-        return str(self.args[0]) if self.args else ""
-
-
-class QueryBudgetError(RuntimeError):
-    """A search asked the oracle for more queries than its budget allows."""
 
 
 class BenchmarkOracle:
@@ -49,9 +39,9 @@ class BenchmarkOracle:
             values = np.asarray(task.targets[metric], dtype=float)
         else:
             known = [TARGET, *sorted(task.targets)]
-            raise KeyError(f"task {task.name} has no target {metric!r}; it has {known}")
+            raise UnknownNameError(f"task {task.name} has no target {metric!r}; it has {known}")
         if budget is not None and budget < 0:
-            raise ValueError(f"budget must be >= 0, got {budget}")
+            raise InvalidInputError(f"budget must be >= 0, got {budget}")
         self.task = task
         self.metric = metric
         self.budget = budget
@@ -80,7 +70,7 @@ class BenchmarkOracle:
             if task.space == space and task.dataset == dataset:
                 return cls(task, metric=metric, budget=budget)
         have = ", ".join(t.name for t in tasks)
-        raise KeyError(f"{path} holds no task {space}/{dataset}; it holds {have}")
+        raise UnknownNameError(f"{path} holds no task {space}/{dataset}; it holds {have}")
 
     @property
     def remaining(self) -> int | None:
@@ -118,7 +108,7 @@ class BenchmarkOracle:
         """The side data a predictor's ``needs`` asks for (stored proxy scores) for
         ``archs``; free, as in the benchmarks' own predictor studies."""
         if needs.network:
-            raise ValueError(
+            raise InvalidInputError(
                 "a tabular oracle holds no networks or data; this predictor builds and runs "
                 "networks itself (needs.network), which the NAS loop does not hand over"
             )

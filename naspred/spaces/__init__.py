@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from importlib import import_module
 
-from naspred.spaces.base import Arch, ArchKeyError, LabelledDAG, SearchSpace
+from naspred.errors import ArchKeyError, UnknownNameError
+from naspred.spaces.base import Arch, LabelledDAG, SearchSpace
 
 # name (as in the Suite-Zero files) -> "module:class"; imported on first use so
 # that loading a benchmark does not pull in every network definition.
@@ -26,7 +27,7 @@ def space_names() -> list[str]:
 def get_space(name: str) -> SearchSpace:
     """The search space called ``name`` (e.g. ``"nasbench201"``)."""
     if name not in _SPACES:
-        raise KeyError(f"unknown search space {name!r}; known: {', '.join(space_names())}")
+        raise UnknownNameError(f"unknown search space {name!r}; known: {', '.join(space_names())}")
     module, cls = _SPACES[name].split(":")
     return getattr(import_module(module), cls)()
 

@@ -15,9 +15,7 @@ from typing import ClassVar
 import numpy as np
 from torch import nn
 
-
-class ArchKeyError(ValueError):
-    """A benchmark key that does not describe an architecture of the space."""
+from naspred.errors import InvalidInputError
 
 
 @dataclass(frozen=True, eq=False)
@@ -39,9 +37,11 @@ class LabelledDAG:
     def __post_init__(self) -> None:
         n = len(self.ops)
         if self.adjacency.shape != (n, n):
-            raise ValueError(f"adjacency {self.adjacency.shape} does not match {n} ops")
+            raise InvalidInputError(f"adjacency {self.adjacency.shape} does not match {n} ops")
         if np.any(np.tril(self.adjacency)):
-            raise ValueError("adjacency must be strictly upper triangular (topological order)")
+            raise InvalidInputError(
+                "adjacency must be strictly upper triangular (topological order)"
+            )
 
     @property
     def n_nodes(self) -> int:

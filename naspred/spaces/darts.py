@@ -69,7 +69,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from naspred.spaces.base import Arch, ArchKeyError, LabelledDAG, SearchSpace
+from naspred.errors import ArchKeyError, InvalidInputError, WrongTypeError
+from naspred.spaces.base import Arch, LabelledDAG, SearchSpace
 from naspred.spaces.complexity import count_flops, count_params
 
 #: DARTS ops in the index order of the Suite-Zero / NASLib compact keys.
@@ -195,7 +196,7 @@ class DartsArch(Arch):
             cell = getattr(self, name)
             problem = _cell_problem(cell)
             if problem is not None:
-                raise ValueError(f"invalid DARTS {name} cell {cell!r}: {problem}")
+                raise InvalidInputError(f"invalid DARTS {name} cell {cell!r}: {problem}")
             object.__setattr__(self, name, _as_cell(cell))
 
     # -- keys ---------------------------------------------------------------
@@ -246,17 +247,17 @@ class DartsArch(Arch):
         for name in ("normal", "reduce"):
             concat = field_of(f"{name}_concat", CONCAT)
             if list(concat) != list(CONCAT):
-                raise ValueError(
+                raise InvalidInputError(
                     f"{name}_concat {list(concat)} unsupported: NAS-Bench-301 cells "
                     f"concatenate nodes {list(CONCAT)}"
                 )
             edges = field_of(name)
             if edges is None or len(edges) != N_PAIRS:
-                raise ValueError(f"genotype.{name} must list {N_PAIRS} (op, input) edges")
+                raise InvalidInputError(f"genotype.{name} must list {N_PAIRS} (op, input) edges")
             cell = []
             for op_name, inp in edges:
                 if op_name not in DARTS_OPS:
-                    raise ValueError(f"unknown DARTS op {op_name!r}; known: {DARTS_OPS}")
+                    raise InvalidInputError(f"unknown DARTS op {op_name!r}; known: {DARTS_OPS}")
                 cell.append((int(inp), DARTS_OPS.index(op_name)))
             cells.append(tuple(cell))
         return cls(cells[0], cells[1])
@@ -357,7 +358,7 @@ class FactorizedReduce(nn.Module):
     def __init__(self, c_in: int, c_out: int, affine: bool = True) -> None:
         super().__init__()
         if c_out % 2:
-            raise ValueError(f"FactorizedReduce needs an even output width, got {c_out}")
+            raise InvalidInputError(f"FactorizedReduce needs an even output width, got {c_out}")
         self.relu = nn.ReLU(inplace=False)
         self.conv_1 = nn.Conv2d(c_in, c_out // 2, 1, stride=2, bias=False)
         self.conv_2 = nn.Conv2d(c_in, c_out // 2, 1, stride=2, bias=False)
@@ -438,7 +439,7 @@ def make_op(
         return SepConv(c, int(name[-1]), stride, affine=affine)
     if name in ("dil_conv_3x3", "dil_conv_5x5"):
         return DilConv(c, int(name[-1]), stride, affine=affine)
-    raise ValueError(f"unknown DARTS op {name!r}; known: {DARTS_OPS}")
+    raise InvalidInputError(f"unknown DARTS op {name!r}; known: {DARTS_OPS}")
 
 
 class DropPath(nn.Module):
@@ -595,7 +596,7 @@ class DartsNetwork(nn.Module):
     @drop_path_prob.setter
     def drop_path_prob(self, p: float) -> None:
         if not 0.0 <= p < 1.0:
-            raise ValueError(f"drop_path_prob must be in [0, 1), got {p}")
+            raise InvalidInputError(f"drop_path_prob must be in [0, 1), got {p}")
         self._drop_path_prob = p
         for m in self.modules():
             if isinstance(m, DropPath):
@@ -676,7 +677,7 @@ class DartsSpace(SearchSpace):
         changed to another earlier node that its sibling does not use. Edits that
         only give an isomorphic copy of ``arch`` are left out."""
         if not isinstance(arch, DartsArch):
-            raise TypeError(f"expected a DartsArch, got {type(arch).__name__}")
+            raise WrongTypeError(f"expected a DartsArch, got {type(arch).__name__}")
         own = arch.canonical()
         out: list[Arch] = []
         for c in range(2):
@@ -707,7 +708,7 @@ class DartsSpace(SearchSpace):
     @staticmethod
     def _dataset(dataset: str) -> tuple[tuple[int, int, int], int]:
         if dataset not in _DATASETS:
-            raise ValueError(
+            raise InvalidInputError(
                 f"DARTS space has no dataset {dataset!r}; known: {', '.join(_DATASETS)}"
             )
         return _DATASETS[dataset]
@@ -733,7 +734,7 @@ class DartsSpace(SearchSpace):
         the defaults are NASLib's, which the Suite-Zero records were computed on.
         """
         if not isinstance(arch, DartsArch):
-            raise TypeError(f"expected a DartsArch, got {type(arch).__name__}")
+            raise WrongTypeError(f"expected a DartsArch, got {type(arch).__name__}")
         return DartsNetwork(
             arch,
             self.num_classes(dataset),

@@ -42,7 +42,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from naspred.spaces.base import Arch, ArchKeyError, LabelledDAG, SearchSpace
+from naspred.errors import ArchKeyError, InvalidInputError
+from naspred.spaces.base import Arch, LabelledDAG, SearchSpace
 from naspred.spaces.complexity import count_flops, count_params
 
 INPUT = "input"
@@ -493,7 +494,7 @@ class NasBench101Space(SearchSpace):
     def num_classes(self, dataset: str) -> int:
         """Classes of ``dataset`` (NB101 was trained on CIFAR-10 only)."""
         if dataset not in _NUM_CLASSES:
-            raise ValueError(
+            raise InvalidInputError(
                 f"NAS-Bench-101 has no dataset {dataset!r}; known: {list(_NUM_CLASSES)}"
             )
         return _NUM_CLASSES[dataset]

@@ -49,7 +49,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from naspred.spaces.base import Arch, ArchKeyError, LabelledDAG, SearchSpace
+from naspred.errors import ArchKeyError, InvalidInputError, WrongTypeError
+from naspred.spaces.base import Arch, LabelledDAG, SearchSpace
 from naspred.spaces.complexity import count_flops, count_params
 
 #: Edge ops in the Suite-Zero index order.
@@ -173,7 +174,7 @@ class NasBench201Arch(Arch):
             return self._nb201_expression()
         if convention == "functional":
             return repr(self._functional_expression())
-        raise ValueError(f"unknown convention {convention!r}; known: nb201, functional")
+        raise InvalidInputError(f"unknown convention {convention!r}; known: nb201, functional")
 
     def _nb201_expression(self) -> str:
         # the benchmark's exact spelling ("0" the input, "#" zero, "(src)@op"):
@@ -357,12 +358,14 @@ def _dataset_info(dataset: str) -> tuple[int, tuple[int, int, int]]:
     for name, info in DATASETS.items():
         if name.lower() == str(dataset).lower():
             return info
-    raise ValueError(f"unknown NAS-Bench-201 dataset {dataset!r}; known: {', '.join(DATASETS)}")
+    raise InvalidInputError(
+        f"unknown NAS-Bench-201 dataset {dataset!r}; known: {', '.join(DATASETS)}"
+    )
 
 
 def _as_arch(arch: Arch) -> NasBench201Arch:
     if not isinstance(arch, NasBench201Arch):
-        raise TypeError(f"expected a NasBench201Arch, got {type(arch).__name__}")
+        raise WrongTypeError(f"expected a NasBench201Arch, got {type(arch).__name__}")
     return arch
 
 

@@ -26,7 +26,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from naspred.spaces.base import Arch, ArchKeyError, LabelledDAG, SearchSpace
+from naspred.errors import ArchKeyError, InvalidInputError, UnknownNameError, WrongTypeError
+from naspred.spaces.base import Arch, LabelledDAG, SearchSpace
 
 #: The nine link patterns of the benchmark (canonical macro DAGs).
 LINKS: tuple[tuple[int, ...], ...] = (
@@ -178,7 +179,7 @@ def dataset_config(dataset: str) -> GraphDatasetConfig:
     try:
         return DATASETS[dataset]
     except KeyError:
-        raise KeyError(
+        raise UnknownNameError(
             f"unknown NAS-Bench-Graph dataset {dataset!r}; known: {', '.join(DATASETS)}"
         ) from None
 
@@ -225,7 +226,7 @@ def _make_op(op: str, in_dim: int, out_dim: int, normalize: bool) -> nn.Module:
         return _Linear(in_dim, out_dim)
     if op == "skip":
         return _Skip()
-    raise ValueError(f"unknown NAS-Bench-Graph op {op!r}; known: {OPS}")
+    raise InvalidInputError(f"unknown NAS-Bench-Graph op {op!r}; known: {OPS}")
 
 
 class NasBenchGraphNet(nn.Module):
@@ -350,7 +351,7 @@ class NasBenchGraphSpace(SearchSpace):
         record (all four ops skip), are left out; each class appears once.
         """
         if not isinstance(arch, NasBenchGraphArch):
-            raise TypeError(f"expected a NasBenchGraphArch, got {type(arch).__name__}")
+            raise WrongTypeError(f"expected a NasBenchGraphArch, got {type(arch).__name__}")
         ops = self._ops(dataset)
         reps = _representatives()
         own = arch.bench_hash()
@@ -397,9 +398,11 @@ class NasBenchGraphSpace(SearchSpace):
         that the benchmark's canonicalisation drops a skip-of-input leaf).
         """
         if not isinstance(arch, NasBenchGraphArch):
-            raise TypeError(f"expected a NasBenchGraphArch, got {type(arch).__name__}")
+            raise WrongTypeError(f"expected a NasBenchGraphArch, got {type(arch).__name__}")
         config = dataset_config(dataset)
         bad = sorted(set(arch.ops) - set(config.ops))
         if bad:
-            raise ValueError(f"ops {bad} were not trained on {dataset!r}; its ops are {config.ops}")
+            raise InvalidInputError(
+                f"ops {bad} were not trained on {dataset!r}; its ops are {config.ops}"
+            )
         return NasBenchGraphNet(arch, config)

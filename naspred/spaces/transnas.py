@@ -46,7 +46,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from naspred.spaces.base import Arch, ArchKeyError, LabelledDAG, SearchSpace
+from naspred.errors import ArchKeyError, InvalidInputError, UnknownNameError
+from naspred.spaces.base import Arch, LabelledDAG, SearchSpace
 
 # --------------------------------------------------------------------------- tasks
 
@@ -459,7 +460,7 @@ class GenerativeDecoder(nn.Sequential):
 
     def __init__(self, c_in: int, num_upsample: int, c_out: int = 3) -> None:
         if not 2 <= num_upsample <= 6:
-            raise ValueError(f"num_upsample must be 2..6, got {num_upsample}")
+            raise InvalidInputError(f"num_upsample must be 2..6, got {num_upsample}")
         n = num_upsample
         # (in, out, upsample?) for layers 1..13; the optional ones upsample only for deep encoders
         spec = [
@@ -488,7 +489,7 @@ class SegmentationDecoder(nn.Sequential):
 
     def __init__(self, c_in: int, num_upsample: int, c_out: int) -> None:
         if not 2 <= num_upsample <= 6:
-            raise ValueError(f"num_upsample must be 2..6, got {num_upsample}")
+            raise InvalidInputError(f"num_upsample must be 2..6, got {num_upsample}")
         layers = [_conv_layer(c_in, 1024, up=False, act=_leaky(), norm=True)]
         c = 1024
         for _ in range(6 - num_upsample):
@@ -534,7 +535,9 @@ class TransNasNetwork(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.task == "jigsaw":
             if x.dim() != 5:
-                raise ValueError(f"jigsaw expects (B, 9, 3, h, w) tiles, got {tuple(x.shape)}")
+                raise InvalidInputError(
+                    f"jigsaw expects (B, 9, 3, h, w) tiles, got {tuple(x.shape)}"
+                )
             # one encoder call per tile (siamese), as the benchmark does: folding the tiles
             # into the batch would change BatchNorm's training-mode statistics
             feats = [self.encoder(x[:, t]).mean(dim=(2, 3)) for t in range(x.shape[1])]
@@ -557,12 +560,14 @@ class _TransNasSpace(SearchSpace):
         """``head_sizes``: ``"benchmark"`` (75 object / 47 scene classes, as trained
         for the benchmark) or ``"naslib"`` (100 / 63, as in NASLib and Suite-Zero)."""
         if head_sizes not in ("benchmark", "naslib"):
-            raise ValueError(f"head_sizes must be 'benchmark' or 'naslib', got {head_sizes!r}")
+            raise InvalidInputError(
+                f"head_sizes must be 'benchmark' or 'naslib', got {head_sizes!r}"
+            )
         self.head_sizes = head_sizes
 
     def _check_task(self, dataset: str) -> None:
         if dataset not in NUM_OUTPUTS:
-            raise KeyError(
+            raise UnknownNameError(
                 f"unknown TransNAS-Bench-101 task {dataset!r}; known: {', '.join(TASKS)}"
             )
 

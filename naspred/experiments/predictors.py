@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,50 +22,12 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from naspred.benchmarks.task import Task
-from naspred.evaluation.metrics import finite_pairs, score_predictions
-from naspred.evaluation.store import ResultsStore, current_rows, data_tag, failed_row
+from naspred.errors import InvalidInputError
+from naspred.experiments.store import ResultsStore, current_rows, data_tag, failed_row
+from naspred.metrics import finite_pairs, score_predictions
+from naspred.predictors.spec import PredictorSpec
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class PredictorSpec:
-    """A registered predictor name with hyper-parameters, and the label tables use."""
-
-    name: str
-    params: dict[str, Any] = field(default_factory=dict)
-    label: str = ""
-
-    @property
-    def id(self) -> str:
-        if self.label:
-            return self.label
-        extra = ",".join(f"{k}={v}" for k, v in sorted(self.params.items()))
-        return f"{self.name}({extra})" if extra else self.name
-
-    @classmethod
-    def parse(cls, text: str) -> PredictorSpec:
-        """``"xgb"`` or ``"xgb:encoding=graph_features,tune=true"``."""
-        name, _, rest = text.partition(":")
-        params: dict[str, Any] = {}
-        for item in filter(None, rest.split(",")):
-            key, sep, value = item.partition("=")
-            if not sep:
-                raise ValueError(f"bad predictor option {item!r} in {text!r}; use key=value")
-            params[key.strip()] = _literal(value.strip())
-        return cls(name.strip(), params)
-
-
-def _literal(value: str) -> Any:
-    lowered = value.lower()
-    if lowered in ("true", "false"):
-        return lowered == "true"
-    for cast in (int, float):
-        try:
-            return cast(value)
-        except ValueError:
-            pass
-    return value
 
 
 def split(
@@ -79,7 +40,7 @@ def split(
     """
     rows = np.flatnonzero(eligible)
     if len(rows) <= test_size:
-        raise ValueError(
+        raise InvalidInputError(
             f"task {task.name}: {len(rows)} eligible archs, not enough for a test set of "
             f"{test_size} plus training archs; lower --test-size"
         )
@@ -253,15 +214,15 @@ def _mean_std(row: pd.Series) -> str:
 def write_predictor_tables(results: pd.DataFrame, out_dir: str | Path) -> list[Path]:
     """``predictors.csv`` (every cell), ``summary.csv``, ``predictors.md`` and one
     "Kendall tau vs training-set size" figure per task."""
-    from naspred.evaluation.plots import metric_vs_size
-    from naspred.evaluation.report import format_table, not_run_section, write_csv
+    from naspred.reports.figures import metric_vs_size
+    from naspred.reports.tables import format_table, not_run_section, write_csv
 
     out = Path(out_dir)
     files = [
         write_csv(results.drop(columns=["traceback"], errors="ignore"), out / "predictors.csv")
     ]
     if "status" not in results or not (results["status"] == "ok").any():
-        raise ValueError("no finished cells to tabulate")
+        raise InvalidInputError("no finished cells to tabulate")
     kendall = summarise(results, "kendall")
     spearman = summarise(results, "spearman")
     files.append(

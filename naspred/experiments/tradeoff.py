@@ -37,8 +37,10 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from naspred.benchmarks.task import Task
-from naspred.evaluation.predictor_study import PredictorSpec, evaluate_cell, split
-from naspred.evaluation.store import ResultsStore, current_rows, data_tag, failed_row
+from naspred.errors import InvalidInputError
+from naspred.experiments.predictors import evaluate_cell, split
+from naspred.experiments.store import ResultsStore, current_rows, data_tag, failed_row
+from naspred.predictors.spec import PredictorSpec
 
 log = logging.getLogger(__name__)
 
@@ -137,12 +139,12 @@ def check_curve_task(task: Task) -> None:
     """Raise ``ValueError`` naming what is missing if ``task`` cannot run the study."""
     if "epoch_time" not in task.curves:
         have = sorted(task.curves) or "none"
-        raise ValueError(
+        raise InvalidInputError(
             f"task {task.name} has no per-epoch training times (curves: {have}); the "
             "trade-off study needs a learning-curve benchmark (naspred make-benchmark)"
         )
     if task.n_epochs < 2:
-        raise ValueError(f"task {task.name} has {task.n_epochs} epochs of curves; need >= 2")
+        raise InvalidInputError(f"task {task.name} has {task.n_epochs} epochs of curves; need >= 2")
 
 
 def run_tradeoff_study(
@@ -181,7 +183,9 @@ def run_tradeoff_study(
     )
     bad = [e for e in epochs if not 1 <= e <= task.n_epochs]
     if bad:
-        raise ValueError(f"query epochs {bad} are outside 1..{task.n_epochs} for task {task.name}")
+        raise InvalidInputError(
+            f"query epochs {bad} are outside 1..{task.n_epochs} for task {task.name}"
+        )
     plans = [_plan(task, spec, train_sizes, epochs) for spec in predictors]
 
     eligible = np.isfinite(task.val_accuracy)
@@ -193,7 +197,7 @@ def run_tradeoff_study(
     if test_size is None:  # a small (e.g. still growing) benchmark tests on half its archs
         test_size = min(DEFAULT_TEST_SIZE, int(eligible.sum()) // 2)
     if eligible.sum() <= test_size or test_size < 1:
-        raise ValueError(
+        raise InvalidInputError(
             f"task {task.name}: {int(eligible.sum())} archs have a target, complete curves "
             f"and the proxies read; too few for a test set of {test_size}"
         )
@@ -311,7 +315,7 @@ def default_budgets(costs: pd.Series, data_costs: pd.Series, merge: float = 1.5)
     and every configuration of that level fits in it.
     """
     if merge < 1:
-        raise ValueError(f"merge must be >= 1, got {merge}")
+        raise InvalidInputError(f"merge must be >= 1, got {merge}")
     free = costs[data_costs <= 0]
     first = float(free.max()) if len(free) else 0.0
     paid = np.sort(np.asarray(costs[data_costs > 0], dtype=float))
@@ -460,12 +464,12 @@ def write_tradeoff_tables(
     cell), ``tradeoff.md`` and ``tradeoff_<task>.png``. Budgets default to the cost
     levels of the evaluated configurations (:func:`default_budgets`): a column per
     training-set size, a row per epoch count (and one for the zero-cost proxies)."""
-    from naspred.evaluation.report import format_table, not_run_section, write_csv
+    from naspred.reports.tables import format_table, not_run_section, write_csv
 
     out = Path(out_dir)
     configs = summarise_configs(results)
     if configs.empty:
-        raise ValueError("no configuration finished on every seed; nothing to tabulate")
+        raise InvalidInputError("no configuration finished on every seed; nothing to tabulate")
     if not init_budgets:
         init_budgets = default_budgets(configs["init_s"], configs["init_data_s"])
     if not query_budgets:
@@ -572,7 +576,7 @@ def curve_benchmark_summary(task: Task, reference: Task | None = None) -> list[s
     its final accuracies (whether they spread enough to rank), its training times,
     and, given a ``reference`` task of the same space (the published benchmark),
     the rank agreement of the two accuracies on their common archs."""
-    from naspred.evaluation.metrics import kendall, spearman
+    from naspred.metrics import kendall, spearman
 
     acc = np.asarray(task.val_accuracy, float)
     q = np.nanpercentile(acc, [0, 10, 25, 50, 75, 90, 100])

@@ -20,7 +20,7 @@ from typing import Any
 import pandas as pd
 
 from naspred.benchmarks.task import Task
-from naspred.errors import NaspredError
+from naspred.errors import InvalidInputError, NaspredError
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ class ResultsStore:
     def add(self, row: dict[str, Any]) -> None:
         """Persist one finished unit at once (flushed and fsynced)."""
         if "unit" not in row:
-            raise ValueError("a results row needs a 'unit' id")
+            raise InvalidInputError("a results row needs a 'unit' id")
         clean = {k: _jsonable(v) for k, v in row.items()}
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self.path.open("a") as fh:

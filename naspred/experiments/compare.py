@@ -50,13 +50,13 @@ from scipy import stats
 from tqdm.auto import tqdm
 
 from naspred.benchmarks.task import TARGET, Task
-from naspred.errors import NaspredError
-from naspred.evaluation.correlations import mean_ranks
-from naspred.evaluation.metrics import finite_pairs, kendall, spearman
-from naspred.evaluation.plots import correlation_heatmap, plt
-from naspred.evaluation.report import format_table, write_csv
+from naspred.errors import InvalidInputError, ProxySpecError
+from naspred.experiments.correlation_stats import mean_ranks
+from naspred.metrics import finite_pairs, kendall, spearman
 from naspred.proxies import ProxyFailure, get_proxy, proxy_names, register, score_archs
 from naspred.proxies.engine import Proxy
+from naspred.reports.figures import correlation_heatmap, plt
+from naspred.reports.tables import format_table, write_csv
 from naspred.spaces import get_space
 from naspred.spaces.base import SearchSpace
 
@@ -67,10 +67,6 @@ log = logging.getLogger(__name__)
 LIVE, STORED = " (live)", " (stored)"
 #: Spearman with a baseline above which the report calls the new proxy a near-copy.
 NEAR_COPY = 0.9
-
-
-class ProxySpecError(NaspredError, ValueError):
-    """A proxy given on the command line that cannot be found or imported."""
 
 
 # ---- resolving the proxy ---------------------------------------------------------
@@ -196,11 +192,11 @@ def arch_subset(task: Task, n_archs: int | None, seed: int) -> np.ndarray:
         carry &= task.has_proxy(name)
     rows = np.flatnonzero(carry)
     if rows.size == 0:
-        raise ValueError(f"task {task.name}: no arch carries every stored proxy score")
+        raise InvalidInputError(f"task {task.name}: no arch carries every stored proxy score")
     if n_archs is None or n_archs >= rows.size:
         return rows
     if n_archs < 3:
-        raise ValueError(f"--n-archs {n_archs}: correlations need at least 3 archs")
+        raise InvalidInputError(f"--n-archs {n_archs}: correlations need at least 3 archs")
     rng = np.random.default_rng(seed)
     return np.sort(rng.choice(rows, size=n_archs, replace=False))
 
@@ -214,9 +210,9 @@ def task_batch(
     download: bool = False,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """One seeded minibatch for ``task``: CIFAR-10/100 from ``data`` (an ``.npz``
-    sample or a torchvision-format directory; see :mod:`naspred.proxies.data`), else
+    sample or a torchvision-format directory; see :mod:`naspred.data.images`), else
     the documented Gaussian-noise fallback (logged), shaped for the space's network."""
-    from naspred.proxies.data import BatchProvider, noise_batch
+    from naspred.data.images import BatchProvider, noise_batch
 
     dataset = task.dataset.lower()
     if dataset in ("cifar10", "cifar100"):
@@ -436,7 +432,7 @@ def run_compare(
     and figures to ``out_dir`` (default :func:`default_out_dir`). See the module
     docstring for the method."""
     if not tasks:
-        raise ValueError("no tasks to compare on; see `naspred tasks` for what is available")
+        raise InvalidInputError("no tasks to compare on; see `naspred tasks` for what is available")
     name = resolve_proxy(proxy)
     live = [resolve_proxy(b) for b in live_baselines]
     out = Path(out_dir) if out_dir is not None else default_out_dir(name)

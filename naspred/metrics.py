@@ -14,13 +14,15 @@ import math
 import numpy as np
 from scipy import stats
 
+from naspred.errors import InvalidInputError
+
 
 def finite_pairs(y_true: np.ndarray, y_pred: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
     """The pairs where both values are finite, and how many pairs were dropped."""
     t = np.asarray(y_true, dtype=float).ravel()
     p = np.asarray(y_pred, dtype=float).ravel()
     if t.shape != p.shape:
-        raise ValueError(f"y_true has {t.size} values but y_pred has {p.size}")
+        raise InvalidInputError(f"y_true has {t.size} values but y_pred has {p.size}")
     keep = np.isfinite(t) & np.isfinite(p)
     return t[keep], p[keep], int(t.size - keep.sum())
 
@@ -57,7 +59,7 @@ def kendall(y_true: np.ndarray, y_pred: np.ndarray) -> float:
 
 def _top_k(n: int, frac: float) -> int:
     if not 0 < frac <= 1:
-        raise ValueError(f"top fraction must be in (0, 1], got {frac}")
+        raise InvalidInputError(f"top fraction must be in (0, 1], got {frac}")
     return max(1, math.ceil(frac * n))
 
 

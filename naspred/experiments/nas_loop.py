@@ -140,7 +140,7 @@ def plot_search_curves(
     the scale."""
     import matplotlib
 
-    matplotlib.use("Agg")  # headless, as naspred.evaluation.plots: studies run on servers
+    matplotlib.use("Agg")  # headless, as naspred.reports.figures: studies run on servers
     import matplotlib.pyplot as plt
 
     path = Path(path)
@@ -176,7 +176,7 @@ def write_search_outputs(
 ) -> dict[str, Path]:
     """Write ``<stem>.csv`` (every query), ``<stem>_curves.csv``, ``<stem>.md`` (the
     summary table) and ``<stem>.png`` (the curves) under ``out_dir``."""
-    from naspred.evaluation.report import format_table, write_csv
+    from naspred.reports.tables import format_table, write_csv
 
     out_dir = Path(out_dir)
     curves = search_curves(history)

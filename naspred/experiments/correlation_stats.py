@@ -11,7 +11,8 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from naspred.benchmarks.task import TARGET, Task
-from naspred.evaluation.metrics import score_predictions, spearman, spearman_matrix
+from naspred.errors import UnknownNameError
+from naspred.metrics import score_predictions, spearman, spearman_matrix
 
 
 def proxy_correlations(
@@ -55,7 +56,9 @@ def _column(task: Task, name: str) -> np.ndarray:
         return task.val_accuracy
     if name in task.targets:
         return task.targets[name]
-    raise KeyError(f"task {task.name} has no target {name!r}; it has {[TARGET, *task.targets]}")
+    raise UnknownNameError(
+        f"task {task.name} has no target {name!r}; it has {[TARGET, *task.targets]}"
+    )
 
 
 def mean_ranks(table: pd.DataFrame, metric: str = "spearman") -> pd.DataFrame:

@@ -1,7 +1,7 @@
 """Training one architecture from scratch under a fixed protocol, recording its curves.
 
 This is the measuring instrument behind ``naspred make-benchmark``
-(:func:`naspred.benchmarks.learning_curves.make_benchmark`): :func:`train_arch`
+(:func:`naspred.experiments.lc_benchmark.make_benchmark`): :func:`train_arch`
 builds a space's network for one arch, trains it with the
 :class:`TrainingProtocol` and returns, per epoch, train loss and accuracy (the
 running averages over the epoch's minibatches, in train mode, as NAS-Bench-201
@@ -16,7 +16,7 @@ the training images, so that many archs can be trained on little hardware.
 
 Data. :class:`DataSource` names the images: a ``.npz`` with ``train_x``/``train_y``
 and ``test_x``/``test_y`` (such as ``../shared/data/cifar10_sample.npz``), or a
-torchvision-format CIFAR directory (read by :mod:`naspred.proxies.data`). The
+torchvision-format CIFAR directory (read by :mod:`naspred.data.images`). The
 model trains on the train split and is validated on the test split, which it
 never sees during training (NAS-Bench-201's "cifar10-valid" instead splits the
 training set in two; with a 5k-image sample both halves would be too small).
@@ -48,7 +48,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from naspred.proxies.data import load_cifar, load_npz_sample, normalise
+from naspred.data.images import load_cifar, load_npz_sample, normalise
+from naspred.errors import InvalidInputError
 from naspred.spaces import get_space
 from naspred.spaces.base import SearchSpace
 
@@ -120,7 +121,7 @@ class TrainingProtocol:
 
             unknown = sorted(set(self.proxies) - set(proxy_names()))
             if unknown:
-                raise ValueError(
+                raise InvalidInputError(
                     f"TrainingProtocol.proxies: unknown proxy {unknown}; known: {proxy_names()}"
                 )
         for name in (
@@ -133,18 +134,24 @@ class TrainingProtocol:
             "proxy_batch_size",
         ):
             if int(getattr(self, name)) < 1:
-                raise ValueError(f"TrainingProtocol.{name} must be >= 1, got {getattr(self, name)}")
+                raise InvalidInputError(
+                    f"TrainingProtocol.{name} must be >= 1, got {getattr(self, name)}"
+                )
         for name in ("train_size", "val_size"):
             value = getattr(self, name)
             if value is not None and int(value) < 1:
-                raise ValueError(f"TrainingProtocol.{name} must be >= 1 or None, got {value}")
+                raise InvalidInputError(
+                    f"TrainingProtocol.{name} must be >= 1 or None, got {value}"
+                )
         if self.lr_schedule not in ("cosine", "constant"):
-            raise ValueError(
+            raise InvalidInputError(
                 f"TrainingProtocol.lr_schedule must be 'cosine' or 'constant', "
                 f"got {self.lr_schedule!r}"
             )
         if self.crop_padding < 0:
-            raise ValueError(f"TrainingProtocol.crop_padding must be >= 0, got {self.crop_padding}")
+            raise InvalidInputError(
+                f"TrainingProtocol.crop_padding must be >= 0, got {self.crop_padding}"
+            )
 
     def to_dict(self) -> dict[str, Any]:
         """The protocol as a JSON-ready dict (the learning-curve file's header)."""
@@ -158,7 +165,7 @@ class TrainingProtocol:
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
-            raise ValueError(
+            raise InvalidInputError(
                 f"unknown training-protocol field(s) {unknown}; known: {sorted(known)}"
             )
         return cls(**data)
@@ -179,7 +186,7 @@ class DataSource:
 
     def __post_init__(self) -> None:
         if (self.npz is None) == (self.root is None):
-            raise ValueError(
+            raise InvalidInputError(
                 "DataSource needs exactly one of npz= (a .npz sample) or root= (a dir)"
             )
 
@@ -251,7 +258,9 @@ def _prepare(
         if n is None:
             return x, y
         if n > len(x):
-            raise ValueError(f"{what}_size={n} but {source.describe()} has {len(x)} {what} images")
+            raise InvalidInputError(
+                f"{what}_size={n} but {source.describe()} has {len(x)} {what} images"
+            )
         rows = np.sort(rng.choice(len(x), size=n, replace=False))
         return x[rows], y[rows]
 

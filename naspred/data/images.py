@@ -31,6 +31,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from naspred.errors import DataUnavailableError, InvalidInputError
+
 log = logging.getLogger(__name__)
 
 #: Per-channel mean and std of the CIFAR training images (in [0, 1] units), as used
@@ -67,14 +69,10 @@ _LAYOUT: dict[str, tuple[str, tuple[str, ...], str, str]] = {
 _TEST_FILES = {"cifar10": ("test_batch",), "cifar100": ("test",)}
 
 
-class DataUnavailableError(RuntimeError):
-    """Requested data is not on disk and could not be fetched."""
-
-
 def _check_dataset(dataset: str) -> str:
     name = str(dataset).lower()
     if name not in _LAYOUT:
-        raise ValueError(f"unknown dataset {dataset!r}; known: {', '.join(_LAYOUT)}")
+        raise InvalidInputError(f"unknown dataset {dataset!r}; known: {', '.join(_LAYOUT)}")
     return name
 
 
@@ -248,7 +246,7 @@ class BatchProvider:
             return noise_batch(batch_size, self.num_classes, seed)
         n = len(self.images)
         if batch_size > n:
-            raise ValueError(f"batch of {batch_size} asked from {n} images ({self.source})")
+            raise InvalidInputError(f"batch of {batch_size} asked from {n} images ({self.source})")
         rows = np.sort(np.random.default_rng(seed).choice(n, size=batch_size, replace=False))
         x = normalise(self.images[rows], self.dataset)
         return x, torch.from_numpy(self.labels[rows].astype(np.int64))

@@ -23,14 +23,15 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from naspred.benchmarks.task import TARGET, Task
-from naspred.evaluation.correlations import (
+from naspred.errors import InvalidInputError
+from naspred.experiments.correlation_stats import (
     cross_correlation,
     mean_cross_correlation,
     mean_ranks,
     proxy_correlations,
 )
-from naspred.evaluation.plots import correlation_heatmap
-from naspred.evaluation.report import format_table, write_csv
+from naspred.reports.figures import correlation_heatmap
+from naspred.reports.tables import format_table, write_csv
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +66,7 @@ def run_correlation_study(
 ) -> CorrelationStudy:
     """Compute every table and figure of the correlation study and write them to ``out_dir``."""
     if not tasks:
-        raise ValueError("no tasks to study; see `naspred tasks` for what is available")
+        raise InvalidInputError("no tasks to study; see `naspred tasks` for what is available")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     table = proxy_correlations(tasks, progress=progress)

@@ -51,7 +51,7 @@ from typing import Any
 import numpy as np
 
 from naspred.benchmarks.task import TARGET, Task
-from naspred.errors import NaspredError
+from naspred.errors import InvalidInputError, NaspredError
 from naspred.parallel import Backend, default_n_jobs, parallel_map
 
 log = logging.getLogger(__name__)
@@ -146,7 +146,7 @@ def select_keys(
         rows = np.random.default_rng(seed).choice(len(task), size=n_archs, replace=False)
         return [task.keys[i] for i in rows]
     if n_archs is None:
-        raise ValueError("without a task (ground truth), give n_archs or keys")
+        raise InvalidInputError("without a task (ground truth), give n_archs or keys")
     rng = np.random.default_rng(seed)
     chosen: dict[str, None] = {}
     for _ in range(100 * n_archs):
@@ -154,7 +154,7 @@ def select_keys(
             break
         chosen.setdefault(space.sample(rng).to_key(), None)
     if len(chosen) < n_archs:
-        raise ValueError(f"could not sample {n_archs} distinct archs from {space_name}")
+        raise InvalidInputError(f"could not sample {n_archs} distinct archs from {space_name}")
     return list(chosen)
 
 
@@ -266,7 +266,7 @@ def compute_task_scores(
         device: ``"cpu"`` or ``"cuda"`` (each worker puts its networks there).
         backend, n_jobs: see :func:`naspred.parallel.parallel_map`.
         data_root, npz, download: image source, as in
-            :meth:`naspred.proxies.data.BatchProvider.from_source` (noise fallback, with a
+            :meth:`naspred.data.images.BatchProvider.from_source` (noise fallback, with a
             warning, when neither is available).
         chunk_size: archs per unit of parallel work (and per journal write); default:
             small enough that each worker gets several chunks, at most 16.
@@ -276,12 +276,12 @@ def compute_task_scores(
     Returns:
         A :class:`RunSummary`; the scores are in ``out_json``.
     """
-    from naspred.proxies.data import BatchProvider
+    from naspred.data.images import BatchProvider
 
     started = time.perf_counter()
     truth, space_name, data_name = _resolve_task(task, dataset)
     if out_json is None:
-        raise ValueError("give out_json (e.g. output_path(out_dir, space))")
+        raise InvalidInputError("give out_json (e.g. output_path(out_dir, space))")
     out_json = Path(out_json)
     per_arch, population = expand_proxies(proxies)
     chosen = select_keys(truth, space_name, n_archs, keys, seed)
@@ -386,7 +386,7 @@ def _resolve_task(task: Task | str, dataset: str | None) -> tuple[Task | None, s
     space, sep, data = str(task).partition("/")
     data = data if sep else dataset
     if not data:
-        raise ValueError(f"task {task!r}: give 'space/dataset' or dataset=")
+        raise InvalidInputError(f"task {task!r}: give 'space/dataset' or dataset=")
     if space not in space_names():
         raise NaspredError(f"unknown search space {space!r}; known: {', '.join(space_names())}")
     return None, space, data

@@ -1,0 +1,260 @@
+"""Making a learning-curve benchmark (``naspred make-benchmark``): pick archs, train them,
+and append one record per finished arch to a file in the format of
+:mod:`naspred.benchmarks.learning_curves`."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from naspred.benchmarks.learning_curves import (
+    DEFAULT_VARIANT,
+    FORMAT,
+    VERSION,
+    _parse_header,
+    _read_lines,
+    load_learning_curves,
+    read_learning_curves,
+)
+from naspred.benchmarks.task import Task
+from naspred.errors import BenchmarkFileError, InvalidInputError
+from naspred.experiments.training import DataSource, TrainingProtocol, build_space, train_arch
+
+log = logging.getLogger(__name__)
+
+
+def _created_by() -> str:
+    import torch
+
+    from naspred import __version__
+
+    return f"naspred {__version__} (torch {torch.__version__})"
+
+
+def make_header(
+    space: str, protocol: TrainingProtocol, data: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The header line of a new learning-curve file."""
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "space": space,
+        "dataset": protocol.dataset,
+        "variant": DEFAULT_VARIANT,
+        "protocol": protocol.to_dict(),
+        "data": data or {},
+        "created_by": _created_by(),
+    }
+
+
+# ---- writing --------------------------------------------------------------------------
+
+
+class LearningCurveWriter:
+    """Appends arch records to a learning-curve file, one durable line at a time.
+
+    Opening an existing file checks that it was made for the same space, dataset and
+    protocol (raising :class:`BenchmarkFileError` naming the differing fields), cuts
+    off a partial last line, and collects the archs already done (:attr:`done`).
+    """
+
+    def __init__(self, path: str | Path, header: dict[str, Any]) -> None:
+        self.path = Path(path)
+        self.done: set[str] = set()
+        if self.path.is_file() and self.path.stat().st_size > 0:
+            self._resume(header)
+        else:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._append(header)
+
+    def _resume(self, header: dict[str, Any]) -> None:
+        lines, cut, dropped = _read_lines(self.path)
+        if not lines:  # killed while writing the header
+            with self.path.open("r+b") as fh:
+                fh.truncate(0)
+            self._append(header)
+            return
+        old = _parse_header(self.path, lines)
+        differ = [k for k in ("space", "dataset") if old[k] != header[k]]
+        # the images too (by file name and counts, so a moved file still resumes)
+        if old.get("data") and header.get("data") and old["data"] != header["data"]:
+            differ.append("data")
+        # fields added to the protocol since the file was made take their defaults
+        old_p = {**TrainingProtocol().to_dict(), **old["protocol"]}
+        new_p = header["protocol"]
+        differ += [
+            f"protocol.{k}" for k in sorted(set(old_p) | set(new_p)) if old_p.get(k) != new_p.get(k)
+        ]
+        if differ:
+            raise BenchmarkFileError(
+                self.path,
+                "was made with different settings: "
+                + ", ".join(
+                    f"{k} {_get(old, k)!r} there vs {_get(header, k)!r} now" for k in differ
+                ),
+                "the same space, dataset, data and protocol to resume",
+                "use another --out for a new benchmark, or the file's settings to resume it",
+            )
+        _, records = read_learning_curves(self.path)
+        self.done = {r["arch"] for r in records}
+        size = self.path.stat().st_size
+        if dropped or cut < size:
+            with self.path.open("r+b") as fh:
+                fh.truncate(cut)
+        elif size and not self.path.read_bytes().endswith(b"\n"):
+            with self.path.open("ab") as fh:
+                fh.write(b"\n")
+        log.info("%s: resuming, %d arch(s) already done", self.path, len(self.done))
+
+    def _append(self, obj: dict[str, Any]) -> None:
+        line = json.dumps(obj, allow_nan=False) + "\n"
+        # one write of the whole line, then flush and fsync: a kill leaves at most
+        # a partial last line, which the reader drops
+        with self.path.open("a", encoding="utf-8") as fh:
+            fh.write(line)
+            fh.flush()
+            os.fsync(fh.fileno())
+
+    def append(self, record: dict[str, Any]) -> None:
+        """Write one finished arch's record (see :func:`train_arch`)."""
+        self._append(record)
+        self.done.add(record["arch"])
+
+
+def _get(header: dict[str, Any], dotted: str) -> Any:
+    value: Any = header
+    for part in dotted.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
+# ---- making ---------------------------------------------------------------------------
+
+
+def select_archs(
+    space: str, n_archs: int, seed: int = 0, protocol: TrainingProtocol | None = None
+) -> list[str]:
+    """``n_archs`` keys of distinct networks, chosen by ``seed``.
+
+    Archs are drawn uniformly (a seeded permutation of all archs where the space can
+    enumerate them, else seeded ``sample``) and one is kept per isomorphism class
+    (``arch.canonical()``), so no two keys are the same network: for NAS-Bench-201
+    at most 6,466 archs. The kept arch is the one drawn, not the class's
+    representative, so classes are picked in proportion to their size, as uniform
+    sampling from the benchmark would.
+    """
+    if n_archs < 1:
+        raise InvalidInputError(f"n_archs must be >= 1, got {n_archs}")
+    built = build_space(space, protocol or TrainingProtocol())
+    rng = np.random.default_rng(seed)
+    try:
+        pool = built.all_archs()
+        candidates = (pool[i] for i in rng.permutation(len(pool)))
+    except NotImplementedError:
+        candidates = (built.sample(rng) for _ in range(100 * n_archs))
+    keys, classes = [], set()
+    for arch in candidates:
+        cls = arch.canonical().to_key()
+        if cls in classes:
+            continue
+        classes.add(cls)
+        keys.append(arch.to_key())
+        if len(keys) == n_archs:
+            return keys
+    raise InvalidInputError(
+        f"only {len(keys)} distinct {space} networks found, {n_archs} asked; ask for fewer"
+    )
+
+
+def _train_job(job: tuple[str, str, TrainingProtocol, int, DataSource, str]) -> dict[str, Any]:
+    """One arch (top level, so worker processes can unpickle it)."""
+    space, key, protocol, seed, data, device = job
+    return train_arch(space, key, protocol, seed, data, device)
+
+
+def make_benchmark(
+    space: str,
+    out_path: str | Path,
+    data: DataSource | str | Path,
+    protocol: TrainingProtocol | None = None,
+    *,
+    keys: Sequence[str] | None = None,
+    n_archs: int | None = None,
+    seed: int = 0,
+    device: str = "cpu",
+    backend: str = "local",
+    n_jobs: int | None = None,
+    progress: bool = True,
+    torch_threads: int | None = 1,
+) -> Task:
+    """Train archs of ``space`` under ``protocol`` and record their curves in ``out_path``.
+
+    Args:
+        space: registered space name (``"nasbench201"``).
+        out_path: the learning-curve file; created, or resumed if it exists (its
+            header must match: same space, dataset and protocol).
+        data: the images: a :class:`DataSource`, or a path, an ``.npz`` sample or else a
+            torchvision-format CIFAR directory of ``protocol.dataset``.
+        protocol: how to train (default :class:`TrainingProtocol`).
+        keys: the archs to train; or
+        n_archs: how many distinct archs :func:`select_archs` picks with ``seed``.
+        seed: picks the archs and seeds every arch's training (all archs share it, so
+            they differ only in architecture).
+        device: ``"cpu"`` or ``"cuda[:i]"``; with ``n_jobs`` > 1 on one GPU, that many
+            networks train at once on it.
+        backend: :func:`naspred.parallel.parallel_map` backend (``local``, ``serial``,
+            ``ray``).
+        n_jobs: workers (archs trained at once); None: one per CPU.
+        progress: show a progress bar.
+        torch_threads: torch threads per worker.
+
+    Returns:
+        The Task of the whole file (archs of earlier runs included).
+    """
+    from naspred.parallel import parallel_map
+
+    protocol = protocol or TrainingProtocol()
+    if not isinstance(data, DataSource):
+        data = DataSource.from_path(data, protocol.dataset)
+    if (keys is None) == (n_archs is None):
+        raise InvalidInputError("give exactly one of keys= or n_archs=")
+    if keys is None:
+        keys = select_archs(space, int(n_archs), seed, protocol)  # type: ignore[arg-type]
+    keys = list(dict.fromkeys(keys))  # de-duplicated, order kept
+    built = build_space(space, protocol)
+    for key in keys:
+        built.from_key(key)  # a bad key fails here, before any training
+    # load once here: a missing file fails now, not in every worker
+    train_x, _, val_x, _ = data.load()
+    info = {
+        "source": Path(data.npz or data.root or "").name,
+        "train_images": int(protocol.train_size or len(train_x)),
+        "val_images": int(protocol.val_size or len(val_x)),
+    }
+    writer = LearningCurveWriter(out_path, make_header(space, protocol, info))
+    todo = [k for k in keys if k not in writer.done]
+    log.info(
+        "%s: %d arch(s) asked, %d already done, %d to train",
+        out_path,
+        len(keys),
+        len(keys) - len(todo),
+        len(todo),
+    )
+    jobs = [(space, key, protocol, seed, data, device) for key in todo]
+    parallel_map(
+        _train_job,
+        jobs,
+        backend=backend,  # type: ignore[arg-type]
+        n_jobs=n_jobs,
+        progress=progress,
+        desc=f"training {space} archs",
+        on_result=lambda _i, record: writer.append(record),
+        torch_threads=torch_threads,
+    )
+    return load_learning_curves(out_path)
