@@ -16,7 +16,7 @@ from naspred.experiments.predictors import (
     stored_predictor_results,
     write_predictor_tables,
 )
-from naspred.experiments.store import ResultsStore
+from naspred.journal import Journal
 
 METRICS = ["kendall", "spearman", "pearson", "mae", "rmse"]
 
@@ -148,7 +148,7 @@ def test_killed_study_resumes_with_the_same_table(nb201, suite_zero_dir, tmp_pat
     assert 3 <= done_before < 16, "the kill should land mid-study"
     rerun = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert rerun.returncode == 0, rerun.stderr
-    resumed = ResultsStore(store).frame()
+    resumed = Journal(store).frame()
     assert len(resumed) == 16 and (resumed["status"] == "ok").all()
 
     specs = [PredictorSpec("rf"), PredictorSpec("xgb", {"n_estimators": 60})]
@@ -169,17 +169,17 @@ def test_killed_study_resumes_with_the_same_table(nb201, suite_zero_dir, tmp_pat
 
 def test_store_drops_a_cut_last_line_and_rejects_damage(tmp_path):
     path = tmp_path / "s.jsonl"
-    store = ResultsStore(path)
+    store = Journal(path)
     store.add({"unit": "a", "kendall": float("nan"), "n": np.int64(3)})
     store.add({"unit": "b", "kendall": 0.5})
     with path.open("a") as fh:
         fh.write('{"unit": "c", "kend')  # killed mid-write
-    reopened = ResultsStore(path)
+    reopened = Journal(path)
     assert len(reopened) == 2 and "c" not in reopened
     assert reopened.frame().set_index("unit").loc["b", "kendall"] == 0.5
     assert pd.isna(reopened.frame().set_index("unit").loc["a", "kendall"])
     reopened.add({"unit": "c", "kendall": 0.1})
-    assert len(ResultsStore(path)) == 3
+    assert len(Journal(path)) == 3
     path.write_text('{"unit": "a"}\nnot json\n{"unit": "b"}\n')
     with pytest.raises(Exception, match="line 2 is not valid JSON"):
-        ResultsStore(path)
+        Journal(path)

@@ -8,7 +8,6 @@ import pytest
 
 from naspred.benchmarks import load_suite_zero
 from naspred.experiments.predictors import PredictorSpec
-from naspred.experiments.store import ResultsStore
 from naspred.experiments.tradeoff import (
     best_per_budget,
     check_curve_task,
@@ -20,6 +19,7 @@ from naspred.experiments.tradeoff import (
     synthetic_curve_task,
     write_tradeoff_tables,
 )
+from naspred.journal import Journal
 
 
 def test_best_per_budget_picks_the_best_affordable_configuration():
@@ -161,7 +161,7 @@ def test_tradeoff_study_end_to_end_and_resume(small_task, tmp_path):
     assert path.read_text().splitlines() == lines
     assert len(again) == len(results)
     path.write_text("\n".join(lines[:-3]) + "\n" + lines[-3][:20])  # killed mid-line
-    redone = _run(task, ResultsStore(path))
+    redone = _run(task, Journal(path))
     assert len(path.read_text().splitlines()) == len(lines)
     merged = redone.set_index("unit")["kendall"].sort_index()
     np.testing.assert_allclose(merged, results.set_index("unit")["kendall"].sort_index())

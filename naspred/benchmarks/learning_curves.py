@@ -55,7 +55,8 @@ from typing import Any
 import numpy as np
 
 from naspred.benchmarks.task import Task
-from naspred.errors import BenchmarkFileError
+from naspred.errors import BenchmarkFileError, JournalError
+from naspred.journal import read_lines
 
 log = logging.getLogger(__name__)
 
@@ -81,32 +82,12 @@ GET_IT = "make one with `naspred make-benchmark --out FILE ...` (see its --help)
 
 
 def _read_lines(path: Path) -> tuple[list[tuple[int, str]], int, bool]:
-    """Complete lines ``(line number, text)``, the byte offset where the complete part
-    ends, and whether a partial last line (a write cut by a kill) was dropped."""
-    raw = path.read_bytes()
-    cut = raw.rfind(b"\n") + 1
-    tail = raw[cut:]
-    dropped = False
-    if tail.strip():
-        # a last line without its newline is a kill mid-write, unless it is a whole
-        # JSON object (a hand-written file may lack the final newline)
-        try:
-            json.loads(tail)
-            cut = len(raw)
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            dropped = True
-            log.warning(
-                "%s: dropping a partial last line of %d bytes (a write cut short, "
-                "e.g. by a kill); its arch will be trained again on resume",
-                path,
-                len(tail),
-            )
+    """Complete lines, the byte offset where they end, and whether a torn last line was
+    dropped (the journal's one rule, :func:`naspred.journal.read_lines`)."""
     try:
-        text = raw[:cut].decode("utf-8")
-    except UnicodeDecodeError as err:
+        return read_lines(path)
+    except JournalError as err:
         raise BenchmarkFileError(path, "not a UTF-8 text file", EXPECTED, GET_IT) from err
-    lines = [(i, line) for i, line in enumerate(text.splitlines(), start=1) if line.strip()]
-    return lines, cut, dropped
 
 
 def _parse_header(path: Path, lines: list[tuple[int, str]]) -> dict[str, Any]:

@@ -4,9 +4,7 @@ and append one record per finished arch to a file in the format of
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -25,6 +23,8 @@ from naspred.benchmarks.learning_curves import (
 from naspred.benchmarks.task import Task
 from naspred.errors import BenchmarkFileError, InvalidInputError
 from naspred.experiments.training import DataSource, TrainingProtocol, build_space, train_arch
+from naspred.experiments.units import Unit, run_units
+from naspred.journal import Journal, append_lines, prepare_append
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +74,7 @@ class LearningCurveWriter:
             self._append(header)
 
     def _resume(self, header: dict[str, Any]) -> None:
-        lines, cut, dropped = _read_lines(self.path)
+        lines, cut, _ = _read_lines(self.path)
         if not lines:  # killed while writing the header
             with self.path.open("r+b") as fh:
                 fh.truncate(0)
@@ -103,28 +103,43 @@ class LearningCurveWriter:
             )
         _, records = read_learning_curves(self.path)
         self.done = {r["arch"] for r in records}
-        size = self.path.stat().st_size
-        if dropped or cut < size:
-            with self.path.open("r+b") as fh:
-                fh.truncate(cut)
-        elif size and not self.path.read_bytes().endswith(b"\n"):
-            with self.path.open("ab") as fh:
-                fh.write(b"\n")
+        prepare_append(self.path, cut)
         log.info("%s: resuming, %d arch(s) already done", self.path, len(self.done))
 
     def _append(self, obj: dict[str, Any]) -> None:
-        line = json.dumps(obj, allow_nan=False) + "\n"
-        # one write of the whole line, then flush and fsync: a kill leaves at most
-        # a partial last line, which the reader drops
-        with self.path.open("a", encoding="utf-8") as fh:
-            fh.write(line)
-            fh.flush()
-            os.fsync(fh.fileno())
+        append_lines(self.path, [obj])
 
     def append(self, record: dict[str, Any]) -> None:
         """Write one finished arch's record (see :func:`train_arch`)."""
         self._append(record)
         self.done.add(record["arch"])
+
+
+class _BenchmarkSink:
+    """Where :func:`run_units` records a trained arch: its record goes to the
+    benchmark file, a failure (with its error) to the failures journal beside it,
+    ``<file>.failures.jsonl``, so the benchmark file holds only finished archs."""
+
+    def __init__(self, writer: LearningCurveWriter, failures: Journal) -> None:
+        self.writer, self.failures = writer, failures
+
+    def status(self, key: str) -> str | None:
+        if key in self.writer.done:
+            return "ok"
+        return "failed" if key in self.failures else None
+
+    def record(self, unit: Unit, row: dict[str, Any]) -> None:
+        if row["status"] == "ok":
+            record = {k: v for k, v in row.items() if k != "status"}
+            self.writer.append(record)
+        else:
+            self.failures.add({"arch": unit.key, **row})
+
+
+def failures_path(out_path: str | Path) -> Path:
+    """The failures journal beside a learning-curve file."""
+    out_path = Path(out_path)
+    return out_path.with_name(out_path.name + ".failures.jsonl")
 
 
 def _get(header: dict[str, Any], dotted: str) -> Any:
@@ -192,6 +207,8 @@ def make_benchmark(
     n_jobs: int | None = None,
     progress: bool = True,
     torch_threads: int | None = 1,
+    retry_failed: bool = False,
+    address: str | None = None,
 ) -> Task:
     """Train archs of ``space`` under ``protocol`` and record their curves in ``out_path``.
 
@@ -213,11 +230,13 @@ def make_benchmark(
         n_jobs: workers (archs trained at once); None: one per CPU.
         progress: show a progress bar.
         torch_threads: torch threads per worker.
+        retry_failed: train again the archs whose training failed before (recorded in
+            :func:`failures_path`); by default they are skipped.
+        address: Ray cluster address (ray backend).
 
     Returns:
         The Task of the whole file (archs of earlier runs included).
     """
-    from naspred.parallel import parallel_map
 
     protocol = protocol or TrainingProtocol()
     if not isinstance(data, DataSource):
@@ -238,23 +257,32 @@ def make_benchmark(
         "val_images": int(protocol.val_size or len(val_x)),
     }
     writer = LearningCurveWriter(out_path, make_header(space, protocol, info))
-    todo = [k for k in keys if k not in writer.done]
-    log.info(
-        "%s: %d arch(s) asked, %d already done, %d to train",
-        out_path,
-        len(keys),
-        len(keys) - len(todo),
-        len(todo),
-    )
-    jobs = [(space, key, protocol, seed, data, device) for key in todo]
-    parallel_map(
-        _train_job,
-        jobs,
+    sink = _BenchmarkSink(writer, Journal(failures_path(out_path), key="arch"))
+    units = [Unit(key, _train_job, ((space, key, protocol, seed, data, device),)) for key in keys]
+    run = run_units(
+        units,
+        sink,
+        retry_failed=retry_failed,
         backend=backend,  # type: ignore[arg-type]
         n_jobs=n_jobs,
         progress=progress,
         desc=f"training {space} archs",
-        on_result=lambda _i, record: writer.append(record),
         torch_threads=torch_threads,
+        address=address,
     )
+    log.info(
+        "%s: %d arch(s) asked, %d done before, %d trained, %d failed",
+        out_path,
+        run.units,
+        run.done_before,
+        run.ran - run.failed,
+        run.failed,
+    )
+    if run.failed:
+        log.warning(
+            "%d arch(s) failed to train (errors in %s); rerun with --retry-failed to try "
+            "them again",
+            run.failed,
+            sink.failures.path,
+        )
     return load_learning_curves(out_path)

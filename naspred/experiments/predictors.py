@@ -19,11 +19,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
 from naspred.benchmarks.task import Task
 from naspred.errors import InvalidInputError
-from naspred.experiments.store import ResultsStore, current_rows, data_tag, failed_row
+from naspred.experiments.units import SkipUnit, Unit, current_rows, data_tag, run_units
+from naspred.journal import Journal
 from naspred.metrics import finite_pairs, score_predictions
 from naspred.predictors.spec import PredictorSpec
 
@@ -90,10 +90,11 @@ def run_predictor_study(
     predictors: Sequence[PredictorSpec],
     train_sizes: Sequence[int],
     seeds: Sequence[int],
-    store: str | Path | ResultsStore,
+    store: str | Path | Journal,
     *,
     test_size: int = 1000,
     progress: bool = True,
+    retry_failed: bool = False,
 ) -> pd.DataFrame:
     """Run every (task, seed, predictor, train size) cell not yet in ``store``.
 
@@ -103,86 +104,101 @@ def run_predictor_study(
     whose test set or training set does not fit in the eligible archs is recorded
     as skipped; a predictor that raises is recorded as failed (with the error) and
     the study goes on. Cells are keyed by :func:`data_tag`, so a task whose data
-    changed since the store was written is run afresh. Returns the store's rows for
-    these tasks as they are now.
+    changed since the store was written is run afresh.
+
+    Args:
+        tasks: the tasks.
+        predictors: the predictors, each with its hyper-parameters.
+        train_sizes: training-set sizes (nested: the size-n set is the first n archs of
+            one seeded pool).
+        seeds: one test set and pool per seed.
+        store: the results journal (path or :class:`~naspred.journal.Journal`).
+        test_size: held-out archs per (task, seed).
+        progress: show a progress bar.
+        retry_failed: run cells recorded as failed again.
+
+    Returns:
+        The store's rows for these tasks as they are now.
     """
     from naspred.predictors import make_predictor
-    from naspred.spaces import get_space
 
-    store = store if isinstance(store, ResultsStore) else ResultsStore(store)
+    journal = store if isinstance(store, Journal) else Journal(store)
     needs = {s.id: make_predictor(s.name, **s.params).needs for s in predictors}
     tags = {t.name: data_tag(t, test_size) for t in tasks}
-    cells = [
-        (t, s, p, n) for t in tasks for s in seeds for p in predictors for n in sorted(train_sizes)
+    archs = {t.name: TaskArchs(t) for t in tasks}
+    units = [
+        Unit(
+            _unit(tags[task.name], task, seed, spec, size),
+            _cell,
+            (task, spec, size, seed, test_size, needs[spec.id].proxies, archs[task.name]),
+            {
+                "study": "predictors",
+                "task": task.name,
+                "data": tags[task.name],
+                "seed": seed,
+                "predictor": spec.id,
+                "train_size": size,
+                "test_size": test_size,
+            },
+        )
+        for task in tasks
+        for seed in seeds
+        for spec in predictors
+        for size in sorted(train_sizes)
     ]
-    todo = [c for c in cells if _unit(tags[c[0].name], *c) not in store]
-    log.info(
-        "predictor study: %d cells, %d already in %s",
-        len(cells),
-        len(cells) - len(todo),
-        store.path,
-    )
-    arch_cache: dict[str, list[Any]] = {}
-    bar = tqdm(total=len(todo), desc="predictor study", unit="cell", disable=not progress)
-    for task, seed, spec, size in todo:
-        if task.name not in arch_cache:
-            space = get_space(task.space)
-            arch_cache[task.name] = [space.from_key(k) for k in task.keys]
-        eligible = np.isfinite(task.val_accuracy)
-        for name in needs[spec.id].proxies:
-            if name in task.proxies:
-                eligible &= task.has_proxy(name) & np.isfinite(task.proxies[name])
-        base = {
-            "unit": _unit(tags[task.name], task, seed, spec, size),
-            "study": "predictors",
-            "task": task.name,
-            "data": tags[task.name],
-            "seed": seed,
-            "predictor": spec.id,
-            "train_size": size,
-            "test_size": test_size,
-        }
-        bar.set_postfix_str(f"{task.name} {spec.id} n={size} seed={seed}")
-        try:
-            if eligible.sum() <= test_size:
-                raise _Skip(
-                    f"{int(eligible.sum())} eligible archs, too few for a test set of {test_size}"
-                )
-            test_rows, pool = split(task, seed, test_size, eligible)
-            if size > len(pool):
-                row = {
-                    **base,
-                    "status": "skipped",
-                    "error": f"only {len(pool)} training archs available",
-                }
-            else:
-                cell = evaluate_cell(
-                    task, spec, pool[:size], test_rows, seed, arch_cache[task.name]
-                )
-                row = {**base, "status": "ok", **cell}
-        except _Skip as reason:
-            row = {**base, "status": "skipped", "error": str(reason)}
-        except Exception as err:  # noqa: BLE001 - one failing cell must not end a long study
-            row = failed_row(base, err)
-        store.add(row)
-        bar.update()
-    bar.close()
-    return stored_predictor_results(tasks, store, test_size=test_size)
+    run_units(units, journal, retry_failed=retry_failed, progress=progress, desc="predictor study")
+    return stored_predictor_results(tasks, journal, test_size=test_size)
+
+
+class TaskArchs:
+    """A task's archs, parsed once on first use and shared by its cells."""
+
+    def __init__(self, task: Task) -> None:
+        self.task = task
+        self._archs: list[Any] | None = None
+
+    def get(self) -> list[Any]:
+        if self._archs is None:
+            from naspred.spaces import get_space
+
+            space = get_space(self.task.space)
+            self._archs = [space.from_key(k) for k in self.task.keys]
+        return self._archs
+
+
+def _cell(
+    task: Task,
+    spec: PredictorSpec,
+    size: int,
+    seed: int,
+    test_size: int,
+    proxies: Sequence[str],
+    archs: TaskArchs,
+) -> dict[str, Any]:
+    """One (task, seed, predictor, size) cell: its scores and times."""
+    eligible = np.isfinite(task.val_accuracy)
+    for name in proxies:
+        if name in task.proxies:
+            eligible &= task.has_proxy(name) & np.isfinite(task.proxies[name])
+    if eligible.sum() <= test_size:
+        raise SkipUnit(
+            f"{int(eligible.sum())} eligible archs, too few for a test set of {test_size}"
+        )
+    test_rows, pool = split(task, seed, test_size, eligible)
+    if size > len(pool):
+        raise SkipUnit(f"only {len(pool)} training archs available")
+    return evaluate_cell(task, spec, pool[:size], test_rows, seed, archs.get())
 
 
 def stored_predictor_results(
-    tasks: Sequence[Task], store: ResultsStore | str | Path, *, test_size: int = 1000
+    tasks: Sequence[Task], store: Journal | str | Path, *, test_size: int = 1000
 ) -> pd.DataFrame:
     """The predictor-study rows in ``store`` computed on ``tasks`` as they are now
     (keyed by :func:`data_tag`), without running anything: what
     :func:`run_predictor_study` returns, for tabulating a finished store."""
-    store = store if isinstance(store, ResultsStore) else ResultsStore(store)
+    journal = store if isinstance(store, Journal) else Journal(store)
     tags = {t.name: data_tag(t, test_size) for t in tasks}
-    return current_rows(store.frame(), "predictors", tags)
-
-
-class _Skip(Exception):
-    """A cell that cannot run on this task (not an error of the predictor)."""
+    return current_rows(journal.frame(), "predictors", tags)
 
 
 def _unit(data: str, task: Task, seed: int, spec: PredictorSpec, size: int) -> str:

@@ -40,7 +40,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-import os
 import time
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
@@ -52,7 +51,9 @@ import numpy as np
 
 from naspred.benchmarks.task import TARGET, Task
 from naspred.errors import InvalidInputError, NaspredError
-from naspred.parallel import Backend, default_n_jobs, parallel_map
+from naspred.experiments.units import Unit, run_units
+from naspred.journal import append_lines, finite_or_none, read_objects, write_json_atomic
+from naspred.parallel import Backend, default_n_jobs
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +78,7 @@ class RunSummary:
     scored: int = 0  # archs scored by this call
     skipped: int = 0  # archs whose requested proxies were all there already
     failures: int = 0  # (arch, proxy) failures recorded by this call
+    chunks_failed: int = 0  # chunks that failed as a whole (their archs stay unscored)
     seconds: float = 0.0
     data: str = ""
     files: list[Path] = field(default_factory=list)
@@ -243,6 +245,8 @@ def compute_task_scores(
     torch_threads: int | None = 1,
     progress: bool = True,
     fresh_batches: bool = False,
+    retry_failed: bool = False,
+    address: str | None = None,
 ) -> RunSummary:
     """Score archs of one task with ``proxies`` into a Suite-Zero json, resumably.
 
@@ -272,6 +276,10 @@ def compute_task_scores(
             small enough that each worker gets several chunks, at most 16.
         torch_threads: torch threads per worker (local, ray backends).
         progress: show a progress bar.
+        retry_failed: score again the archs where a requested proxy failed before
+            (its score is null), e.g. after an out-of-memory error; by default a
+            recorded failure counts as done.
+        address: Ray cluster address (ray backend).
 
     Returns:
         A :class:`RunSummary`; the scores are in ``out_json``.
@@ -315,7 +323,9 @@ def compute_task_scores(
 
     # which archs still lack a requested per-arch proxy (all of them are rescored: the
     # engine shares one network build and pass, so a partial arch costs about a full one)
-    todo = [k for k in chosen if not store.has_all(space_name, data_name, k, per_arch)]
+    todo = [
+        k for k in chosen if not store.has_all(space_name, data_name, k, per_arch, retry_failed)
+    ]
     summary = RunSummary(
         task=f"{space_name}/{data_name}",
         out_json=out_json,
@@ -343,21 +353,22 @@ def compute_task_scores(
             for i in range(0, len(todo), size)
         ]
 
-        def persist(_index: int, result: dict[str, Any]) -> None:
-            store.append(space_name, data_name, result, settings)
-            summary.scored += len(result["keys"])
-            summary.failures += len(result["failures"])
-
-        parallel_map(
-            _score_chunk,
-            chunks,
+        units = [
+            Unit(f"{summary.task}|chunk={i}|{c.keys[0]}", _score_chunk, (c,))
+            for i, c in enumerate(chunks)
+        ]
+        run = run_units(
+            units,
+            _ChunkSink(store, space_name, data_name, settings, summary),
+            retry_failed=retry_failed,
             backend=backend,
             n_jobs=n_jobs,
             progress=progress,
             desc=f"{summary.task} ({len(todo)} archs, {size}/chunk)",
-            on_result=persist,
             torch_threads=torch_threads,
+            address=address,
         )
+        summary.chunks_failed = run.failed
     if population:
         store.population(space_name, data_name, population)
     store.write()
@@ -392,6 +403,36 @@ def _resolve_task(task: Task | str, dataset: str | None) -> tuple[Task | None, s
     return None, space, data
 
 
+class _ChunkSink:
+    """Where :func:`run_units` records a scored chunk: the Suite-Zero file's journal.
+
+    Chunks are made from the archs still to score (the resume rule is per arch and
+    proxy, :meth:`_SuiteZeroFile.has_all`), so none is done before it runs; a chunk
+    that fails as a whole leaves its archs unscored for the next run.
+    """
+
+    def __init__(
+        self,
+        store: _SuiteZeroFile,
+        space: str,
+        dataset: str,
+        settings: Mapping[str, Any],
+        summary: RunSummary,
+    ) -> None:
+        self.store, self.space, self.dataset = store, space, dataset
+        self.settings, self.summary = settings, summary
+
+    def status(self, key: str) -> str | None:
+        return None
+
+    def record(self, unit: Unit, row: dict[str, Any]) -> None:
+        if row["status"] != "ok":
+            return  # logged and counted by run_units; the archs are scored on a rerun
+        self.store.append(self.space, self.dataset, row, self.settings)
+        self.summary.scored += len(row["keys"])
+        self.summary.failures += len(row["failures"])
+
+
 class _SuiteZeroFile:
     """The output json, its journal and its failures file (see the module docstring)."""
 
@@ -411,7 +452,7 @@ class _SuiteZeroFile:
                     "not written by a naspred run -- choose another output directory"
                 ) from err
         self.journaled_targets: dict[tuple[str, str], set[str]] = {}
-        for row in _read_jsonl(journal):
+        for row in read_objects(journal):
             self._merge(row)
             if row.get("targets"):
                 where = (row["space"], row["dataset"])
@@ -458,8 +499,8 @@ class _SuiteZeroFile:
             values: dict[str, float | None] = {TARGET: None}
             if task is not None and rows is not None:
                 i = rows[n]
-                values[TARGET] = _finite(task.val_accuracy[i])
-                values.update({name: _finite(v[i]) for name, v in task.targets.items()})
+                values[TARGET] = finite_or_none(task.val_accuracy[i])
+                values.update({name: finite_or_none(v[i]) for name, v in task.targets.items()})
             self.targets[(space, dataset, key)] = values
             if key in records:
                 if key not in self.journaled_targets.get((space, dataset), set()):
@@ -477,14 +518,20 @@ class _SuiteZeroFile:
         if backfill and task is not None:
             # journal lines from before targets were journaled: record them now, so a
             # json rebuilt from the journal alone keeps them
-            _append_jsonl(self.journal, backfill)
+            append_lines(self.journal, backfill)
             self.journaled_targets.setdefault((space, dataset), set()).update(
                 row["arch"] for row in backfill
             )
 
-    def has_all(self, space: str, dataset: str, key: str, proxies: Sequence[str]) -> bool:
+    def has_all(
+        self, space: str, dataset: str, key: str, proxies: Sequence[str], scored: bool = False
+    ) -> bool:
+        """Whether the arch has a record of every proxy (with ``scored``: a finite score)."""
         record = self._records(space, dataset).get(key, {})
-        return all(isinstance(record.get(p), dict) for p in proxies)
+        return all(
+            isinstance(record.get(p), dict) and (not scored or record[p]["score"] is not None)
+            for p in proxies
+        )
 
     def append(
         self, space: str, dataset: str, result: Mapping[str, Any], settings: Mapping[str, Any]
@@ -497,19 +544,19 @@ class _SuiteZeroFile:
                     "space": space,
                     "dataset": dataset,
                     "arch": key,
-                    "scores": {p: _finite(v[i]) for p, v in result["scores"].items()},
-                    "times": {p: _finite(v[i]) for p, v in result["times"].items()},
+                    "scores": {p: finite_or_none(v[i]) for p, v in result["scores"].items()},
+                    "times": {p: finite_or_none(v[i]) for p, v in result["times"].items()},
                     "targets": self.targets.get((space, dataset, key)),
                     **settings,
                 }
             )
         fails = [{"space": space, "dataset": dataset, **f} for f in result["failures"]]
-        _append_jsonl(self.journal, rows)
+        append_lines(self.journal, rows)
         self.journaled_targets.setdefault((space, dataset), set()).update(
             row["arch"] for row in rows if row["targets"]
         )
         if fails:
-            _append_jsonl(self.failures, fails)
+            append_lines(self.failures, fails)
         for row in rows:
             self._merge(row)
         self.settings[(space, dataset)] = dict(settings)
@@ -531,7 +578,7 @@ class _SuiteZeroFile:
                 continue
             members = {
                 d: np.array(
-                    [_nan(records[k][d]["score"]) for k in scored],
+                    [records[k][d]["score"] for k in scored],
                     dtype=float,
                 )
                 for d in proxy.depends
@@ -541,7 +588,7 @@ class _SuiteZeroFile:
                 values = np.asarray(proxy.fn(members), dtype=float)
             except Exception as err:  # a population proxy fails as a whole
                 log.warning("population proxy %s failed on %s/%s: %r", name, space, dataset, err)
-                _append_jsonl(
+                append_lines(
                     self.failures,
                     [
                         {
@@ -556,61 +603,8 @@ class _SuiteZeroFile:
                 values = np.full(len(scored), np.nan)
             share = (time.perf_counter() - t0) / len(scored)
             for key, value in zip(scored, values, strict=True):
-                records[key][name] = {"score": _finite(value), "time": share}
+                records[key][name] = {"score": finite_or_none(value), "time": share}
 
     def write(self) -> None:
         """Replace the json atomically (temp file in the same directory, then rename)."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        with tmp.open("w") as fh:
-            json.dump(self.data, fh, allow_nan=False)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, self.path)
-
-
-def _finite(value: Any) -> float | None:
-    """A float, or None for NaN/inf (JSON has no NaN; Suite-Zero stores null)."""
-    if value is None:
-        return None
-    value = float(value)
-    return value if math.isfinite(value) else None
-
-
-def _nan(value: Any) -> float:
-    return math.nan if value is None else float(value)
-
-
-def _append_jsonl(path: Path, rows: Sequence[Mapping[str, Any]]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    text = "".join(json.dumps(row, allow_nan=False) + "\n" for row in rows)
-    with path.open("a") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-
-
-def _read_jsonl(path: Path) -> list[dict[str, Any]]:
-    """Rows of a journal; a last line cut short by a kill is dropped (and cut from the
-    file, so later appends start on a fresh line)."""
-    if not path.exists():
-        return []
-    text = path.read_text()
-    lines = text.split("\n")
-    rows = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            rows.append(json.loads(line))
-        except json.JSONDecodeError as err:
-            if number == len(lines):  # no newline after it: interrupted mid-write
-                log.warning("%s: dropping an incomplete last line (interrupted run)", path)
-                with path.open("r+") as fh:
-                    fh.truncate(len(text.encode()) - len(line.encode()))
-                continue
-            raise NaspredError(
-                f"{path}: line {number} is not valid JSON ({err.msg}); move the file away "
-                "to start afresh"
-            ) from err
-    return rows
+        write_json_atomic(self.path, self.data)

@@ -34,12 +34,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
 from naspred.benchmarks.task import Task
 from naspred.errors import InvalidInputError
-from naspred.experiments.predictors import evaluate_cell, split
-from naspred.experiments.store import ResultsStore, current_rows, data_tag, failed_row
+from naspred.experiments.predictors import TaskArchs, evaluate_cell, split
+from naspred.experiments.units import SkipUnit, Unit, current_rows, data_tag, run_units
+from naspred.journal import Journal
 from naspred.predictors.spec import PredictorSpec
 
 log = logging.getLogger(__name__)
@@ -75,7 +75,8 @@ class _Plan:
 def _accepted(name: str) -> set[str]:
     from naspred.predictors import predictor_class
 
-    return set(inspect.signature(predictor_class(name).__init__).parameters) - {"self"}
+    base = name.partition(":")[0]
+    return set(inspect.signature(predictor_class(base).__init__).parameters) - {"self"}
 
 
 def _training_free(predictor: Any) -> bool:
@@ -95,19 +96,32 @@ def default_query_epochs(n_epochs: int) -> tuple[int, ...]:
 def _plan(
     task: Task, spec: PredictorSpec, train_sizes: Sequence[int], query_epochs: Sequence[int]
 ) -> _Plan:
+    """How ``spec`` is swept, from what it declares in ``needs``: a predictor that reads
+    a partial learning curve (``needs.curve_epochs > 0``) and does not fix its length
+    in the spec is swept over ``query_epochs`` through its ``epochs`` hyper-parameter;
+    one that reads none (an MLP whose ``epochs`` is its own training length, say) is
+    never charged partial training."""
     from naspred.predictors import make_predictor
 
-    accepted = _accepted(spec.name)
     extra: dict[str, Any] = {}
-    if "final_epoch" in accepted and "final_epoch" not in spec.params:
+    if "final_epoch" in _accepted(spec.name) and "final_epoch" not in spec.params:
         # LCE extrapolates to the end of the task's schedule
         extra["final_epoch"] = task.n_epochs
-    sweeps_epochs = "epochs" in accepted and "epochs" not in spec.params
-    epochs: tuple[int | None, ...] = tuple(query_epochs) if sweeps_epochs else (None,)
     probe = make_predictor(spec.name, **{**spec.params, **extra})
-    sizes = (0,) if _training_free(probe) else tuple(sorted(train_sizes))
     needs = probe.needs
-    metrics = needs.curve_metrics if (sweeps_epochs or needs.curve_epochs) else ()
+    sweeps_epochs = needs.curve_epochs > 0 and "epochs" not in spec.params
+    if sweeps_epochs:
+        for e in query_epochs:
+            swept = make_predictor(spec.name, **{**spec.params, **extra, "epochs": e}).needs
+            if swept.curve_epochs != e:
+                raise InvalidInputError(
+                    f"predictor {spec.id} reads a partial curve but epochs={e} makes it read "
+                    f"{swept.curve_epochs} epochs; fix its curve length in the spec "
+                    "(e.g. NAME:epochs=4)"
+                )
+    epochs: tuple[int | None, ...] = tuple(query_epochs) if sweeps_epochs else (None,)
+    sizes = (0,) if _training_free(probe) else tuple(sorted(train_sizes))
+    metrics = needs.curve_metrics if needs.curve_epochs else ()
     return _Plan(spec, sizes, epochs, extra, needs.proxies, tuple(metrics))
 
 
@@ -150,18 +164,20 @@ def check_curve_task(task: Task) -> None:
 def run_tradeoff_study(
     task: Task,
     predictors: Sequence[PredictorSpec],
-    store: str | Path | ResultsStore,
+    store: str | Path | Journal,
     *,
     train_sizes: Sequence[int] = (10, 30, 100, 300),
     query_epochs: Sequence[int] | None = None,
     seeds: Sequence[int] = (0, 1, 2),
     test_size: int | None = None,
     progress: bool = True,
+    retry_failed: bool = False,
 ) -> pd.DataFrame:
     """Evaluate every (seed, predictor, training size, epochs) unit not yet in ``store``.
 
-    A predictor with an ``epochs`` hyper-parameter (not fixed in its spec) is swept
-    over ``query_epochs`` (default :func:`default_query_epochs`); one that learns
+    A predictor that reads a partial learning curve (``needs.curve_epochs``; its
+    ``epochs`` not fixed in the spec) is swept over ``query_epochs`` (default
+    :func:`default_query_epochs`); one that learns
     nothing from trained archs (learning-curve predictors, zero-cost proxies) is
     run once per seed and epochs, with no training set; the others over
     ``train_sizes`` (sizes larger than the training pool are skipped). LCE's
@@ -174,10 +190,8 @@ def run_tradeoff_study(
     its proxies, plus fit time) and ``query_arch_s`` (seconds per queried arch:
     partial training, proxies, plus query time per arch).
     """
-    from naspred.spaces import get_space
-
     check_curve_task(task)
-    store = store if isinstance(store, ResultsStore) else ResultsStore(store)
+    journal = store if isinstance(store, Journal) else Journal(store)
     epochs = (
         tuple(query_epochs) if query_epochs is not None else default_query_epochs(task.n_epochs)
     )
@@ -202,71 +216,65 @@ def run_tradeoff_study(
             f"and the proxies read; too few for a test set of {test_size}"
         )
 
+    data = data_tag(task, test_size)
+    archs = TaskArchs(task)
     units = [
-        (seed, plan, size, e)
+        Unit(
+            _unit(data, task, seed, plan.spec, size, e),
+            _tradeoff_cell,
+            (task, plan, seed, size, e, test_size, eligible, archs),
+            {
+                "study": "tradeoff",
+                "task": task.name,
+                "data": data,
+                "seed": seed,
+                "predictor": plan.spec.id,
+                "train_size": size,
+                "epochs": 0 if e is None else e,
+                "test_size": test_size,
+            },
+        )
         for seed in seeds
         for plan in plans
         for size in plan.sizes
         for e in plan.epochs
     ]
-    data = data_tag(task, test_size)
-    todo = [u for u in units if _unit(data, task, u[0], u[1].spec, u[2], u[3]) not in store]
-    log.info(
-        "trade-off study: %d units, %d already in %s",
-        len(units),
-        len(units) - len(todo),
-        store.path,
+    run_units(units, journal, retry_failed=retry_failed, progress=progress, desc="trade-off study")
+    return current_rows(journal.frame(), "tradeoff", {task.name: data})
+
+
+def _tradeoff_cell(
+    task: Task,
+    plan: _Plan,
+    seed: int,
+    size: int,
+    e: int | None,
+    test_size: int,
+    eligible: np.ndarray,
+    archs: TaskArchs,
+) -> dict[str, Any]:
+    """One (seed, predictor, size, epochs) unit: its scores and its costs in seconds."""
+    test_rows, pool = split(task, seed, test_size, eligible)
+    if size > len(pool):
+        raise SkipUnit(f"only {len(pool)} training archs")
+    train_rows = pool[:size]
+    spec = plan.spec
+    params = {**spec.params, **plan.extra, **({} if e is None else {"epochs": e})}
+    cell = evaluate_cell(
+        task, PredictorSpec(spec.name, params), train_rows, test_rows, seed, archs.get()
     )
-    space = get_space(task.space)
-    archs = [space.from_key(k) for k in task.keys]
-    bar = tqdm(total=len(todo), desc="trade-off study", unit="unit", disable=not progress)
-    for seed, plan, size, e in todo:
-        spec = plan.spec
-        base = {
-            "unit": _unit(data, task, seed, spec, size, e),
-            "study": "tradeoff",
-            "task": task.name,
-            "data": data,
-            "seed": seed,
-            "predictor": spec.id,
-            "train_size": size,
-            "epochs": 0 if e is None else e,
-            "test_size": test_size,
-        }
-        bar.set_postfix_str(f"{spec.id} n={size} e={base['epochs']} seed={seed}")
-        test_rows, pool = split(task, seed, test_size, eligible)
-        if size > len(pool):
-            row = {**base, "status": "skipped", "error": f"only {len(pool)} training archs"}
-        else:
-            train_rows = pool[:size]
-            params = {**spec.params, **plan.extra, **({} if e is None else {"epochs": e})}
-            run = PredictorSpec(spec.name, params)
-            try:
-                cell = evaluate_cell(task, run, train_rows, test_rows, seed, archs)
-                init_data = float(_train_seconds(task, train_rows).sum())
-                proxy_init, _ = _proxy_seconds(task, train_rows, plan.proxies)
-                proxy_query, unknown = _proxy_seconds(task, test_rows, plan.proxies)
-                query_data = (
-                    float(_train_seconds(task, test_rows, e).mean()) if e is not None else 0.0
-                )
-                row = {
-                    **base,
-                    "status": "ok",
-                    **cell,
-                    "init_data_s": init_data + float(proxy_init.sum()),
-                    "query_data_s": query_data + float(proxy_query.mean()),
-                    "init_s": init_data + float(proxy_init.sum()) + cell["fit_s"],
-                    "query_arch_s": query_data
-                    + float(proxy_query.mean())
-                    + cell["query_s"] / len(test_rows),
-                    "proxy_time_unknown": unknown,
-                }
-            except Exception as err:  # noqa: BLE001 - one failing unit must not end the study
-                row = failed_row(base, err)
-        store.add(row)
-        bar.update()
-    bar.close()
-    return current_rows(store.frame(), "tradeoff", {task.name: data})
+    init_data = float(_train_seconds(task, train_rows).sum())
+    proxy_init, _ = _proxy_seconds(task, train_rows, plan.proxies)
+    proxy_query, unknown = _proxy_seconds(task, test_rows, plan.proxies)
+    query_data = float(_train_seconds(task, test_rows, e).mean()) if e is not None else 0.0
+    return {
+        **cell,
+        "init_data_s": init_data + float(proxy_init.sum()),
+        "query_data_s": query_data + float(proxy_query.mean()),
+        "init_s": init_data + float(proxy_init.sum()) + cell["fit_s"],
+        "query_arch_s": query_data + float(proxy_query.mean()) + cell["query_s"] / len(test_rows),
+        "proxy_time_unknown": unknown,
+    }
 
 
 def summarise_configs(results: pd.DataFrame) -> pd.DataFrame:
