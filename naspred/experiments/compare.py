@@ -31,6 +31,7 @@ quantities listed in its ``needs`` attribute if it has one (it may also call
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import importlib.util
 import inspect
@@ -47,11 +48,12 @@ import numpy as np
 import pandas as pd
 import torch
 from scipy import stats
-from tqdm.auto import tqdm
 
 from naspred.benchmarks.task import TARGET, Task
-from naspred.errors import InvalidInputError, ProxySpecError
+from naspred.errors import InvalidInputError, NaspredError, ProxySpecError
 from naspred.experiments.correlation_stats import mean_ranks
+from naspred.experiments.units import Unit, run_units
+from naspred.journal import Journal
 from naspred.metrics import finite_pairs, kendall, spearman
 from naspred.proxies import ProxyFailure, get_proxy, proxy_names, register, score_archs
 from naspred.proxies.engine import Proxy
@@ -379,36 +381,84 @@ def default_out_dir(proxy: str) -> Path:
     return Path("tables") / "compare" / re.sub(r"[^\w.-]+", "_", proxy)
 
 
+def _proxy_fingerprint(name: str) -> str:
+    """A short hash of a proxy's definition (its source where Python has it), so that
+    scores journaled for an earlier version of a user's proxy are never read back."""
+    fn = get_proxy(name).fn
+    try:
+        text = inspect.getsource(fn)
+    except (OSError, TypeError):
+        text = f"{getattr(fn, '__module__', '')}.{getattr(fn, '__qualname__', repr(fn))}"
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def _score_chunk(
+    space_name: str,
+    keys: tuple[str, ...],
+    names: tuple[str, ...],
+    dataset: str,
+    batch: tuple[torch.Tensor, torch.Tensor],
+    seed: int,
+    device: str,
+) -> dict[str, object]:
+    """One unit of ``compare``: the proxies' scores on a few archs, and their failures."""
+    space = get_space(space_name)
+    archs = [space.from_key(k) for k in keys]
+    found: list[ProxyFailure] = []
+    scores, _ = score_archs(space, archs, list(names), dataset, batch, seed, device, found)
+    return {
+        "scores": {n: [float(v) for v in scores[n]] for n in names},
+        "failures": [[f.proxy, f.arch, f.index, f.error] for f in found],
+    }
+
+
 def _score(
-    space: SearchSpace,
     task: Task,
     rows: np.ndarray,
     names: list[str],
     batch: tuple[torch.Tensor, torch.Tensor],
+    settings: str,
     seed: int,
     device: str,
+    journal: Journal,
     failures: list[ProxyFailure],
     progress: bool,
+    retry_failed: bool,
 ) -> dict[str, np.ndarray]:
-    archs = [space.from_key(task.keys[i]) for i in rows]
-    # population proxies (voting) score a set of archs together: one call for all
+    """Every proxy of ``names`` on the archs at ``rows``, four archs a unit (population
+    proxies such as voting score the whole set in one), each unit journaled at once."""
+    keys = [task.keys[i] for i in rows]
     whole = any(get_proxy(n).population for n in names)
-    step = len(archs) if whole else 4
-    parts: dict[str, list[np.ndarray]] = {}
-    bar = tqdm(total=len(archs), desc=task.name, unit="arch", disable=not progress)
-    for lo in range(0, len(archs), step):
-        found: list[ProxyFailure] = []
-        scores, _ = score_archs(
-            space, archs[lo : lo + step], names, task.dataset, batch, seed, device, found
+    step = len(keys) if whole else 4
+    proxies = ",".join(f"{n}@{_proxy_fingerprint(n)}" for n in names)
+    chunks = [tuple(keys[lo : lo + step]) for lo in range(0, len(keys), step)]
+    units = [
+        Unit(
+            f"compare|{task.name}|data={task.digest()}|{proxies}|{settings}|archs="
+            + hashlib.sha256(",".join(chunk).encode()).hexdigest()[:16],
+            _score_chunk,
+            (task.space, chunk, tuple(names), task.dataset, batch, seed, device),
+            {"task": task.name, "first": i * step},
         )
-        failures += [
-            ProxyFailure(f.proxy, f.arch, f.index + lo if f.index >= 0 else -1, f.error)
-            for f in found
-        ]
+        for i, chunk in enumerate(chunks)
+    ]
+    run = run_units(units, journal, retry_failed=retry_failed, progress=progress, desc=task.name)
+    if run.failed:
+        raise NaspredError(
+            f"compare on {task.name}: {run.failed} unit(s) failed ({run.failures[0]}); "
+            "fix the cause and rerun (add --retry-failed to run them again)"
+        )
+    parts: dict[str, list[np.ndarray]] = {name: [] for name in names}
+    for unit in units:
+        row = journal.get(unit.key)
+        assert row is not None and row["status"] == "ok", unit.key
+        lo = int(row["first"])
         for name in names:
-            parts.setdefault(name, []).append(scores[name])
-        bar.update(len(archs[lo : lo + step]))
-    bar.close()
+            parts[name].append(np.array(row["scores"][name], dtype=float))  # null -> NaN
+        failures += [
+            ProxyFailure(proxy, arch, index + lo if index >= 0 else -1, error)
+            for proxy, arch, index, error in row["failures"]
+        ]
     return {name: np.concatenate(parts[name]) for name in names}
 
 
@@ -426,16 +476,38 @@ def run_compare(
     download: bool = False,
     device: str = "cpu",
     progress: bool = True,
+    store: str | Path | None = None,
+    retry_failed: bool = False,
 ) -> CompareResult:
     """Compute ``proxy`` on every task's seeded arch subset and rank it against the
     task's stored baselines (and ``live_baselines``, computed here); write the tables
     and figures to ``out_dir`` (default :func:`default_out_dir`). See the module
-    docstring for the method."""
+    docstring for the method.
+
+    Args:
+        proxy: a registered proxy name, ``module:function`` or ``file.py:function``.
+        tasks: the tasks to compare on.
+        out_dir: where the tables and figures go.
+        n_archs: archs per task (a seeded subset of those with every stored score).
+        batch_size: minibatch size of the data-dependent proxies.
+        seed: arch subset, minibatch, weight initialisation and bootstrap.
+        n_boot: bootstrap resamples for the confidence intervals.
+        live_baselines: registered proxies to compute here beside the new one.
+        data: images (``.npz`` sample or CIFAR directory); None: see :func:`task_batch`.
+        download: fetch CIFAR into ``data`` if missing.
+        device: ``"cpu"`` or ``"cuda"``.
+        progress: show progress bars.
+        store: the scores journal; a killed compare resumes from it and never scores
+            a finished unit twice (default ``<out_dir>/scores.journal.jsonl``). Units are
+            keyed by the task's data, the proxies' source, seed, batch and data source.
+        retry_failed: run units recorded as failed again.
+    """
     if not tasks:
         raise InvalidInputError("no tasks to compare on; see `naspred tasks` for what is available")
     name = resolve_proxy(proxy)
     live = [resolve_proxy(b) for b in live_baselines]
     out = Path(out_dir) if out_dir is not None else default_out_dir(name)
+    journal = Journal(Path(store) if store is not None else out / "scores.journal.jsonl")
     tables, similarity, score_frames = [], {}, []
     failures: list[ProxyFailure] = []
     for task in tasks:
@@ -443,7 +515,21 @@ def run_compare(
         rows = arch_subset(task, n_archs, seed)
         batch = task_batch(task, space, batch_size, seed, data, download)
         names = list(dict.fromkeys([name, *live]))
-        computed = _score(space, task, rows, names, batch, seed, device, failures, progress)
+        source = "default" if data is None else Path(data).name
+        settings = f"seed={seed}|batch={batch_size}|images={source}|device={device}"
+        computed = _score(
+            task,
+            rows,
+            names,
+            batch,
+            settings,
+            seed,
+            device,
+            journal,
+            failures,
+            progress,
+            retry_failed,
+        )
         columns: dict[str, np.ndarray] = {name: computed[name]}
         kinds = {name: "new"}
         for base in task.proxy_names:

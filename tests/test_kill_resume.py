@@ -1,0 +1,218 @@
+"""kill -9 in the middle of every resumable study, with real processes.
+
+Each test starts the study in a child process, SIGKILLs it once its journal holds
+some finished units (a real kill: no cleanup runs), runs it again to the end, and
+checks that
+
+* the resumed result equals an uninterrupted run's;
+* no finished unit ran twice: every journaled key appears once, and the lines
+  the killed run had written are still the file's first lines, byte for byte.
+
+The predictor study and ``naspred proxies compute`` have their own kill tests
+(tests/test_predictor_study.py, tests/test_proxy_runner.py).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _child(tmp_path: Path, name: str, body: str) -> list[str]:
+    script = tmp_path / f"{name}.py"
+    script.write_text(textwrap.dedent(body))
+    return [sys.executable, str(script)]
+
+
+def _env() -> dict[str, str]:
+    # one torch thread: the child must not fight the test runner for the cores
+    return {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
+
+
+def _complete_lines(path: Path) -> int:
+    if not path.exists():
+        return 0
+    return path.read_bytes().count(b"\n")
+
+
+def kill_after(cmd: list[str], journal: Path, lines: int, timeout: float = 240.0) -> bytes:
+    """Run ``cmd`` until ``journal`` has ``lines`` complete lines, then SIGKILL it;
+    the journal's complete part as the kill left it."""
+    proc = subprocess.Popen(
+        cmd, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
+    )
+    deadline = time.monotonic() + timeout
+    try:
+        while _complete_lines(journal) < lines:
+            if proc.poll() is not None:
+                raise AssertionError(
+                    f"the run ended before the kill: {proc.stderr.read().decode()}"
+                )
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{journal} never reached {lines} lines")
+            time.sleep(0.01)
+        os.killpg(proc.pid, signal.SIGKILL)  # the run and any worker it started
+    finally:
+        proc.wait()
+    assert proc.returncode == -signal.SIGKILL, "the run ended before the kill"
+    raw = journal.read_bytes()
+    return raw[: raw.rfind(b"\n") + 1]
+
+
+def run_to_end(cmd: list[str]) -> None:
+    done = subprocess.run(cmd, env=_env(), capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+
+
+def assert_no_unit_ran_twice(journal: Path, before_kill: bytes, key: str) -> list[dict]:
+    raw = journal.read_bytes()
+    assert raw.startswith(before_kill), "the lines written before the kill were rewritten"
+    rows = [json.loads(line) for line in raw.splitlines() if line.strip()]
+    counts = Counter(str(r[key]) for r in rows if key in r)
+    twice = [k for k, n in counts.items() if n > 1]
+    assert not twice, f"units run twice: {twice[:3]}"
+    return rows
+
+
+# ---- trade-off -------------------------------------------------------------------------
+
+TRADEOFF = """
+    import sys
+    import numpy as np
+    from naspred.benchmarks import load_suite_zero
+    from naspred.experiments.tradeoff import run_tradeoff_study, synthetic_curve_task
+    from naspred.predictors.spec import parse_spec
+
+    [task] = [t for t in load_suite_zero(sys.argv[1] + "/zc_nasbench201.json")
+              if t.dataset == "cifar10"]
+    rows = np.flatnonzero(task.has_proxy("jacov") & np.isfinite(task.proxies["jacov"]))[:200]
+    task = synthetic_curve_task(task.subset(rows), n_epochs=6, seed=1)
+    specs = [parse_spec(s) for s in
+             ("xgb:n_estimators=30", "rf:n_estimators=30", "sotl_e", "lce", "zc:jacov")]
+    run_tradeoff_study(task, specs, sys.argv[2], train_sizes=(20, 40, 60),
+                       query_epochs=(1, 2, 4), seeds=(0, 1), test_size=80, progress=False)
+"""
+
+
+def test_killed_tradeoff_resumes_to_the_uninterrupted_result(suite_zero_dir, tmp_path):
+    cmd = _child(tmp_path, "tradeoff", TRADEOFF)
+    killed, fresh = tmp_path / "killed.jsonl", tmp_path / "fresh.jsonl"
+    before = kill_after([*cmd, str(suite_zero_dir), str(killed)], killed, lines=4)
+    run_to_end([*cmd, str(suite_zero_dir), str(killed)])
+    rows = assert_no_unit_ran_twice(killed, before, "unit")
+    run_to_end([*cmd, str(suite_zero_dir), str(fresh)])
+    fresh_rows = [json.loads(line) for line in fresh.read_text().splitlines()]
+    assert len(rows) == len(fresh_rows) == 2 * (3 + 3 + 3 + 3 + 1)
+    assert 4 <= before.count(b"\n") < len(rows), "the kill should land mid-study"
+    metrics = ["kendall", "spearman", "init_data_s", "query_data_s"]
+    a = pd.DataFrame(rows).set_index("unit").sort_index()[metrics]
+    b = pd.DataFrame(fresh_rows).set_index("unit").sort_index()[metrics]
+    pd.testing.assert_frame_equal(a, b)
+
+
+# ---- compare ---------------------------------------------------------------------------
+
+COMPARE = """
+    import sys
+    import torch
+    from naspred.benchmarks import load_tasks
+    from naspred.experiments.compare import run_compare
+
+    torch.set_num_threads(1)
+    tasks = load_tasks(["nasbench201/cifar10-lc"])
+    run_compare("synflow", tasks, sys.argv[1], n_archs=24, batch_size=8, n_boot=50,
+                live_baselines=["nwot"], data=sys.argv[2], progress=False)
+"""
+
+
+def test_killed_compare_resumes_to_the_uninterrupted_tables(shared_data, tmp_path):
+    cmd = _child(tmp_path, "compare", COMPARE)
+    npz = str(shared_data / "cifar10_sample.npz")
+    killed, fresh = tmp_path / "killed", tmp_path / "fresh"
+    journal = killed / "scores.journal.jsonl"
+    before = kill_after([*cmd, str(killed), npz], journal, lines=2)
+    assert not (killed / "compare.csv").exists()  # killed before its tables
+    run_to_end([*cmd, str(killed), npz])
+    rows = assert_no_unit_ran_twice(journal, before, "unit")
+    assert len(rows) == 6 and 2 <= before.count(b"\n") < 6  # 24 archs, 4 a unit
+    run_to_end([*cmd, str(fresh), npz])
+    for name in ("compare.csv", "scores.csv", "similarity.csv"):
+        pd.testing.assert_frame_equal(pd.read_csv(killed / name), pd.read_csv(fresh / name))
+    scores = pd.read_csv(fresh / "scores.csv")
+    assert scores["synflow"].notna().sum() >= 20 and scores["synflow"].nunique() > 10
+
+
+# ---- make-benchmark --------------------------------------------------------------------
+
+BENCHMARK = """
+    import sys
+    from naspred.experiments.lc_benchmark import make_benchmark
+    from naspred.experiments.training import DataSource, TrainingProtocol
+
+    protocol = TrainingProtocol(epochs=1, batch_size=64, C=8, N=1, train_size=128, val_size=64)
+    make_benchmark("nasbench201", sys.argv[1], DataSource(npz=sys.argv[2]), protocol,
+                   n_archs=6, seed=0, backend="serial", progress=False)
+"""
+
+
+def test_killed_make_benchmark_resumes_to_the_uninterrupted_file(shared_data, tmp_path):
+    cmd = _child(tmp_path, "bench", BENCHMARK)
+    npz = str(shared_data / "cifar10_sample.npz")
+    killed, fresh = tmp_path / "killed.jsonl", tmp_path / "fresh.jsonl"
+    before = kill_after([*cmd, str(killed), npz], killed, lines=3)  # header + 2 archs
+    run_to_end([*cmd, str(killed), npz])
+    records = assert_no_unit_ran_twice(killed, before, "arch")[1:]
+    assert 3 <= before.count(b"\n") < 7
+    run_to_end([*cmd, str(fresh), npz])
+    fresh_records = [json.loads(line) for line in fresh.read_text().splitlines()[1:]]
+    assert len(records) == len(fresh_records) == 6
+    by_arch = {r["arch"]: r for r in fresh_records}
+    for record in records:  # the same training, whatever was interrupted
+        other = by_arch[record["arch"]]
+        for field in ("train_loss", "train_accuracy", "val_loss", "val_accuracy", "params"):
+            np.testing.assert_allclose(record[field], other[field], rtol=1e-6)
+
+
+# ---- NAS loop --------------------------------------------------------------------------
+
+NAS_LOOP = """
+    import sys
+    from naspred.benchmarks import load_suite_zero
+    from naspred.experiments.nas_loop import run_search_experiment
+    from naspred.search import random_search, regularized_evolution
+    from naspred.spaces import get_space
+
+    [task] = [t for t in load_suite_zero(sys.argv[1] + "/zc_nasbench201.json")
+              if t.dataset == "cifar10"]
+    history = run_search_experiment(
+        task, get_space("nasbench201"),
+        {"random": random_search, "evolution": regularized_evolution},
+        budget=40, seeds=range(6), progress=False, store=sys.argv[2])
+    history.drop(columns=["run_s", "elapsed_s"]).to_csv(sys.argv[3], index=False)
+"""
+
+
+def test_killed_nas_loop_resumes_to_the_uninterrupted_history(suite_zero_dir, tmp_path):
+    cmd = _child(tmp_path, "nas_loop", NAS_LOOP)
+    killed, fresh = tmp_path / "killed.jsonl", tmp_path / "fresh.jsonl"
+    args = [str(suite_zero_dir), str(killed), str(tmp_path / "killed.csv")]
+    before = kill_after([*cmd, *args], killed, lines=3)
+    run_to_end([*cmd, *args])
+    rows = assert_no_unit_ran_twice(killed, before, "unit")
+    assert len(rows) == 12 and 3 <= before.count(b"\n") < 12
+    run_to_end([*cmd, str(suite_zero_dir), str(fresh), str(tmp_path / "fresh.csv")])
+    pd.testing.assert_frame_equal(
+        pd.read_csv(tmp_path / "killed.csv"), pd.read_csv(tmp_path / "fresh.csv")
+    )
