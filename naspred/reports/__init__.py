@@ -1,0 +1,1 @@
+"""Tables (markdown, CSV) and figures (PNG): the only importer of matplotlib and seaborn."""
