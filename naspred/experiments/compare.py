@@ -52,10 +52,12 @@ from scipy import stats
 from naspred.benchmarks.task import TARGET, Task
 from naspred.errors import InvalidInputError, NaspredError, ProxySpecError
 from naspred.experiments.correlation_stats import mean_ranks
+from naspred.experiments.picking import seeded_subset
+from naspred.experiments.proxy_scoring import ScoreChunk, score_chunk
 from naspred.experiments.units import Unit, run_units
 from naspred.journal import Journal
 from naspred.metrics import finite_pairs, kendall, spearman
-from naspred.proxies import ProxyFailure, get_proxy, proxy_names, register, score_archs
+from naspred.proxies import ProxyFailure, get_proxy, proxy_names, register
 from naspred.proxies.engine import Proxy
 from naspred.reports.figures import correlation_heatmap, plt
 from naspred.reports.tables import format_table, write_csv
@@ -199,8 +201,7 @@ def arch_subset(task: Task, n_archs: int | None, seed: int) -> np.ndarray:
         return rows
     if n_archs < 3:
         raise InvalidInputError(f"--n-archs {n_archs}: correlations need at least 3 archs")
-    rng = np.random.default_rng(seed)
-    return np.sort(rng.choice(rows, size=n_archs, replace=False))
+    return np.sort(seeded_subset(rows, n_archs, seed))
 
 
 def task_batch(
@@ -392,26 +393,6 @@ def _proxy_fingerprint(name: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
-def _score_chunk(
-    space_name: str,
-    keys: tuple[str, ...],
-    names: tuple[str, ...],
-    dataset: str,
-    batch: tuple[torch.Tensor, torch.Tensor],
-    seed: int,
-    device: str,
-) -> dict[str, object]:
-    """One unit of ``compare``: the proxies' scores on a few archs, and their failures."""
-    space = get_space(space_name)
-    archs = [space.from_key(k) for k in keys]
-    found: list[ProxyFailure] = []
-    scores, _ = score_archs(space, archs, list(names), dataset, batch, seed, device, found)
-    return {
-        "scores": {n: [float(v) for v in scores[n]] for n in names},
-        "failures": [[f.proxy, f.arch, f.index, f.error] for f in found],
-    }
-
-
 def _score(
     task: Task,
     rows: np.ndarray,
@@ -432,12 +413,13 @@ def _score(
     step = len(keys) if whole else 4
     proxies = ",".join(f"{n}@{_proxy_fingerprint(n)}" for n in names)
     chunks = [tuple(keys[lo : lo + step]) for lo in range(0, len(keys), step)]
+    x, y = batch[0].numpy(), batch[1].numpy()
     units = [
         Unit(
             f"compare|{task.name}|data={task.digest()}|{proxies}|{settings}|archs="
             + hashlib.sha256(",".join(chunk).encode()).hexdigest()[:16],
-            _score_chunk,
-            (task.space, chunk, tuple(names), task.dataset, batch, seed, device),
+            score_chunk,
+            (ScoreChunk(task.space, task.dataset, chunk, tuple(names), x, y, seed, device),),
             {"task": task.name, "first": i * step},
         )
         for i, chunk in enumerate(chunks)
@@ -456,8 +438,8 @@ def _score(
         for name in names:
             parts[name].append(np.array(row["scores"][name], dtype=float))  # null -> NaN
         failures += [
-            ProxyFailure(proxy, arch, index + lo if index >= 0 else -1, error)
-            for proxy, arch, index, error in row["failures"]
+            ProxyFailure(f["proxy"], f["arch"], lo + row["keys"].index(f["arch"]), f["error"])
+            for f in row["failures"]
         ]
     return {name: np.concatenate(parts[name]) for name in names}
 

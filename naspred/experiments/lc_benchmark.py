@@ -9,8 +9,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from naspred.benchmarks.learning_curves import (
     DEFAULT_VARIANT,
     FORMAT,
@@ -22,6 +20,7 @@ from naspred.benchmarks.learning_curves import (
 )
 from naspred.benchmarks.task import Task
 from naspred.errors import BenchmarkFileError, InvalidInputError
+from naspred.experiments.picking import distinct_archs
 from naspred.experiments.training import DataSource, TrainingProtocol, build_space, train_arch
 from naspred.experiments.units import Unit, run_units
 from naspred.journal import Journal, append_lines, prepare_append
@@ -157,34 +156,11 @@ def select_archs(
 ) -> list[str]:
     """``n_archs`` keys of distinct networks, chosen by ``seed``.
 
-    Archs are drawn uniformly (a seeded permutation of all archs where the space can
-    enumerate them, else seeded ``sample``) and one is kept per isomorphism class
-    (``arch.canonical()``), so no two keys are the same network: for NAS-Bench-201
-    at most 6,466 archs. The kept arch is the one drawn, not the class's
-    representative, so classes are picked in proportion to their size, as uniform
-    sampling from the benchmark would.
+    :func:`naspred.experiments.picking.distinct_archs` with one arch per isomorphism
+    class, so no two keys are the same network (for NAS-Bench-201 at most 6,466).
     """
-    if n_archs < 1:
-        raise InvalidInputError(f"n_archs must be >= 1, got {n_archs}")
     built = build_space(space, protocol or TrainingProtocol())
-    rng = np.random.default_rng(seed)
-    try:
-        pool = built.all_archs()
-        candidates = (pool[i] for i in rng.permutation(len(pool)))
-    except NotImplementedError:
-        candidates = (built.sample(rng) for _ in range(100 * n_archs))
-    keys, classes = [], set()
-    for arch in candidates:
-        cls = arch.canonical().to_key()
-        if cls in classes:
-            continue
-        classes.add(cls)
-        keys.append(arch.to_key())
-        if len(keys) == n_archs:
-            return keys
-    raise InvalidInputError(
-        f"only {len(keys)} distinct {space} networks found, {n_archs} asked; ask for fewer"
-    )
+    return distinct_archs(built, n_archs, seed, distinct="network")
 
 
 def _train_job(job: tuple[str, str, TrainingProtocol, int, DataSource, str]) -> dict[str, Any]:

@@ -22,6 +22,7 @@ import pandas as pd
 
 from naspred.benchmarks.task import Task
 from naspred.errors import InvalidInputError
+from naspred.experiments.picking import seeded_order
 from naspred.experiments.units import SkipUnit, Unit, current_rows, data_tag, run_units
 from naspred.journal import Journal
 from naspred.metrics import finite_pairs, score_predictions
@@ -44,7 +45,7 @@ def split(
             f"task {task.name}: {len(rows)} eligible archs, not enough for a test set of "
             f"{test_size} plus training archs; lower --test-size"
         )
-    order = np.random.default_rng(seed).permutation(rows)
+    order = seeded_order(rows, seed)
     return order[:test_size], order[test_size:]
 
 

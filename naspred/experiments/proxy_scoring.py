@@ -51,6 +51,7 @@ import numpy as np
 
 from naspred.benchmarks.task import TARGET, Task
 from naspred.errors import InvalidInputError, NaspredError
+from naspred.experiments.picking import distinct_archs, seeded_subset
 from naspred.experiments.units import Unit, run_units
 from naspred.journal import append_lines, finite_or_none, read_objects, write_json_atomic
 from naspred.parallel import Backend, default_n_jobs
@@ -145,28 +146,22 @@ def select_keys(
     if task is not None:
         if n_archs is None or n_archs >= len(task):
             return list(task.keys)
-        rows = np.random.default_rng(seed).choice(len(task), size=n_archs, replace=False)
+        rows = seeded_subset(len(task), n_archs, seed)
         return [task.keys[i] for i in rows]
     if n_archs is None:
         raise InvalidInputError("without a task (ground truth), give n_archs or keys")
-    rng = np.random.default_rng(seed)
-    chosen: dict[str, None] = {}
-    for _ in range(100 * n_archs):
-        if len(chosen) == n_archs:
-            break
-        chosen.setdefault(space.sample(rng).to_key(), None)
-    if len(chosen) < n_archs:
-        raise InvalidInputError(f"could not sample {n_archs} distinct archs from {space_name}")
-    return list(chosen)
+    return distinct_archs(space, n_archs, seed, distinct="key")
 
 
 # ---- the unit of parallel work -------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class _Chunk:
-    """One chunk of archs for a worker; the minibatch travels with it, so every worker
-    scores on the same images and needs no data files (Ray nodes may not have them)."""
+class ScoreChunk:
+    """A few archs to score in one unit of work; the minibatch travels with it, so
+    every worker scores on the same images and needs no data files (Ray nodes may not
+    have them). ``x``/``y`` hold one batch for all archs, or one per arch (an extra
+    first axis: ``fresh_batches``)."""
 
     space: str
     dataset: str
@@ -178,8 +173,11 @@ class _Chunk:
     device: str
 
 
-def _score_chunk(chunk: _Chunk) -> dict[str, Any]:
-    """Score one chunk (runs in a worker); failures come back as data, never raised."""
+def score_chunk(chunk: ScoreChunk) -> dict[str, Any]:
+    """Score one chunk with :func:`naspred.proxies.score_archs` (runs in a worker):
+    ``{"keys", "scores": {proxy: [...]}, "times": {...}, "failures": [{"proxy", "arch",
+    "error"}]}``; a proxy that fails on an arch comes back as data, never raised. The
+    one proxy-scoring path of the studies (``proxies compute`` and ``compare``)."""
     import torch
 
     from naspred.proxies import ProxyFailure, score_archs
@@ -341,7 +339,7 @@ def compute_task_scores(
         workers = 1 if backend == "serial" else n_jobs or default_n_jobs()
         size = chunk_size or max(1, min(16, math.ceil(len(todo) / (4 * workers))))
         chunks = [
-            _Chunk(
+            ScoreChunk(
                 space_name,
                 data_name,
                 tuple(todo[i : i + size]),
@@ -354,7 +352,7 @@ def compute_task_scores(
         ]
 
         units = [
-            Unit(f"{summary.task}|chunk={i}|{c.keys[0]}", _score_chunk, (c,))
+            Unit(f"{summary.task}|chunk={i}|{c.keys[0]}", score_chunk, (c,))
             for i, c in enumerate(chunks)
         ]
         run = run_units(
