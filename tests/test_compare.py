@@ -126,8 +126,8 @@ def test_compare_end_to_end_with_the_example_proxy(
     args = [
         "compare", f"{EXAMPLE}:last_layer_grad_norm",
         "--task", "nasbench201/cifar10", "--suite-zero-dir", str(suite_zero_dir),
-        "--data", str(npz), "--n-archs", "12", "--batch-size", "8", "--seed", "0",
-        "--n-boot", "200", "--live-baselines", "params", "--out", str(out), "--no-progress",
+        "--npz", str(npz), "--n-archs", "12", "--batch-size", "8", "--seed", "0",
+        "--n-boot", "200", "--live-baseline", "params", "--out", str(out), "--no-progress",
     ]  # fmt: skip
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output

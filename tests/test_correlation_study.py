@@ -90,12 +90,20 @@ def test_cli_errors_are_clear(tmp_path):
     assert "no such directory" in result.output or "file not found" in result.output
 
 
-def test_cli_embedded_default(tmp_path):
-    result = CliRunner().invoke(app, ["correlations", "--out", str(tmp_path), "--no-progress"])
+def test_cli_embedded_default_writes_under_results_only(tmp_path, monkeypatch):
+    # the README's main job, `naspred correlations`, run from a checkout: it must write
+    # under the git-ignored results/, never into the committed tables/
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("NASPRED_SUITE_ZERO_DIR", raising=False)
+    result = CliRunner().invoke(app, ["correlations", "--no-progress"])
     assert result.exit_code == 0, result.output
-    table = pd.read_csv(tmp_path / "correlations.csv")
+    out = tmp_path / "results" / "correlations" / "embedded"
+    assert "-> results/correlations/embedded/" in result.output
+    assert [p.name for p in tmp_path.iterdir()] == ["results"]
+    assert [p.name for p in (tmp_path / "results").iterdir()] == ["correlations"]
+    table = pd.read_csv(out / "correlations.csv")
     assert table["task"].str.startswith("nasbench_graph/").sum() == 2 * 9
-    assert (tmp_path / "heatmaps" / "nasbench201__analognas_cifar10.png").exists()
+    assert (out / "heatmaps" / "nasbench201__analognas_cifar10.png").exists()
     listing = CliRunner().invoke(app, ["tasks"])
     assert (
         listing.exit_code == 0

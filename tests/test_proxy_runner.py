@@ -195,7 +195,7 @@ def test_a_killed_run_resumes_and_equals_an_uninterrupted_one(
     command = [
         sys.executable, "-m", "naspred.cli", "proxies", "compute",
         "--task", "nasbench201/cifar10", "--suite-zero-dir", str(nb201_file),
-        "--proxies", ",".join(DETERMINISTIC), "--n-archs", "6", "--seed", "0",
+        "--proxy", ",".join(DETERMINISTIC), "--n-archs", "6", "--seed", "0",
         "--batch-size", "16", "--npz", str(sample_npz), "--backend", "serial",
         "--chunk-size", "1", "--out", str(run_dir), "--no-progress",
     ]  # fmt: skip
@@ -249,7 +249,7 @@ def test_cli_end_to_end_with_local_workers(nb201_file, sample_npz, tmp_path) -> 
     out = tmp_path / "zc"
     args = [
         "proxies", "compute", "--task", "nasbench201/cifar10",
-        "--suite-zero-dir", str(nb201_file), "--proxies", "params,synflow,snip,voting",
+        "--suite-zero-dir", str(nb201_file), "--proxy", "params,synflow", "-P", "snip,voting",
         "--n-archs", "3", "--batch-size", "16", "--npz", str(sample_npz), "--out", str(out),
         "--no-progress",
     ]  # fmt: skip
@@ -273,5 +273,5 @@ def test_cli_end_to_end_with_local_workers(nb201_file, sample_npz, tmp_path) -> 
     )  # fmt: skip
     assert study.exit_code == 0, study.output
     assert "1 task(s), 5 (task, proxy) pairs" in study.output
-    bad = runner.invoke(app, ["proxies", "compute", "--task", "nasbench999/x", "-p", "params"])
-    assert bad.exit_code == 2 and "no task matches" in bad.output
+    bad = runner.invoke(app, ["proxies", "compute", "--task", "nasbench999/x", "-P", "params"])
+    assert bad.exit_code == 2 and "error: no task matches 'nasbench999/x'" in bad.output

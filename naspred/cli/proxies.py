@@ -7,16 +7,30 @@ from typing import Annotated
 
 import typer
 
-from naspred.cli_options import Embedded, Progress, SuiteZeroDir, Verbose, fail, setup_logging
-from naspred.errors import NaspredError, UnknownTaskError
-
-proxies_app = typer.Typer(
-    no_args_is_help=True,
-    help="Zero-cost proxies: list them, compute them over a task's archs.",
+from naspred.cli.options import (
+    RESULTS,
+    Backend,
+    Device,
+    Download,
+    Embedded,
+    Progress,
+    SuiteZeroDir,
+    TorchThreads,
+    Verbose,
+    data_root_option,
+    keys_file_option,
+    n_archs_option,
+    n_jobs_option,
+    npz_option,
+    out_option,
+    proxy_option,
+    read_keys,
+    seed_option,
+    split_list,
 )
+from naspred.errors import UnknownTaskError
 
 
-@proxies_app.command("list")
 def list_proxies() -> None:
     """Every registered proxy: what it needs and the paper it follows."""
     import pandas as pd
@@ -35,45 +49,41 @@ def list_proxies() -> None:
     typer.echo(pd.DataFrame(rows).to_markdown(index=False))
 
 
-@proxies_app.command("compute")
 def compute(
     task: Annotated[
         list[str],
         typer.Option(
             "--task",
             "-t",
-            help="Task name or pattern, e.g. 'nasbench201/cifar10'; repeatable. A "
-            "'space/dataset' no source provides is scored without ground truth "
+            help="Task name or pattern, e.g. 'nasbench201/cifar10'; repeatable or a comma "
+            "list. A 'space/dataset' no source provides is scored without ground truth "
             "(val_accuracy null; needs --n-archs or --keys-file).",
         ),
     ],
-    proxies: Annotated[
-        str | None,
-        typer.Option(
-            "--proxies", "-p", help="Comma-separated proxy names [default: every registered one]."
-        ),
+    proxy: Annotated[
+        list[str] | None, proxy_option("Proxy names", default="every registered one")
     ] = None,
     n_archs: Annotated[
         int | None,
-        typer.Option(help="Archs to sample per task (seeded) [default: all of the task's]."),
+        n_archs_option("Archs to sample per task (seeded).", default="all of the task's"),
     ] = None,
     keys_file: Annotated[
         Path | None,
-        typer.Option(help="Score exactly these arch keys: a text file, one key per line."),
+        keys_file_option("Score exactly these arch keys: a text file, one key per line."),
     ] = None,
     out: Annotated[
         Path,
-        typer.Option(
-            help="Output directory: zc_<space>.json (Suite-Zero layout) plus its journal "
+        out_option(
+            "Output directory: zc_<space>.json (Suite-Zero layout) plus its journal "
             "and failures files; a rerun resumes from them."
         ),
-    ] = Path("results/proxies"),
-    device: Annotated[str, typer.Option(help="cpu or cuda (cuda:N).")] = "cpu",
-    backend: Annotated[str, typer.Option(help="local (processes), ray or serial.")] = "local",
+    ] = RESULTS / "proxies",
+    device: Device = "cpu",
+    backend: Backend = "local",
     n_jobs: Annotated[
-        int | None, typer.Option(help="Workers [default: every CPU (local), cluster's (ray)].")
+        int | None, n_jobs_option("Workers.", default="every CPU (local), cluster's (ray)")
     ] = None,
-    seed: Annotated[int, typer.Option(help="Arch sample, initialisation, minibatch.")] = 0,
+    seed: Annotated[int, seed_option("Arch sample, initialisation, minibatch.")] = 0,
     batch_size: Annotated[int, typer.Option(help="Minibatch of the data proxies.")] = 32,
     fresh_batches: Annotated[
         bool,
@@ -85,18 +95,18 @@ def compute(
     ] = False,
     data_root: Annotated[
         Path | None,
-        typer.Option(help="CIFAR directory in the torchvision layout (cifar-10-batches-py/)."),
+        data_root_option("CIFAR directory in the torchvision layout (cifar-10-batches-py/)."),
     ] = None,
     npz: Annotated[
-        Path | None, typer.Option(help="An .npz image sample (train_x, train_y) instead.")
+        Path | None,
+        npz_option("An .npz image sample (train_x, train_y), used if --data-root is not."),
     ] = None,
-    download: Annotated[
-        bool, typer.Option(help="Download CIFAR into --data-root if it is not there.")
-    ] = False,
+    download: Download = False,
     chunk_size: Annotated[
-        int | None, typer.Option(help="Archs per unit of parallel work [default: automatic].")
+        int | None,
+        typer.Option(help="Archs per unit of parallel work.", show_default="automatic"),
     ] = None,
-    torch_threads: Annotated[int, typer.Option(help="Torch threads per worker.")] = 1,
+    torch_threads: TorchThreads = 1,
     suite_zero_dir: SuiteZeroDir = None,
     embedded: Embedded = None,
     progress: Progress = True,
@@ -109,46 +119,40 @@ def compute(
     from naspred.experiments.proxy_scoring import compute_task_scores, output_path
     from naspred.proxies import proxy_names
 
-    setup_logging(verbose)
-    names = [p.strip() for p in proxies.split(",") if p.strip()] if proxies else proxy_names()
-    keys = None
-    if keys_file is not None:
-        keys = [line.strip() for line in keys_file.read_text().splitlines() if line.strip()]
+    names = split_list(proxy) or proxy_names()
+    keys = read_keys(keys_file)
     if device.startswith("cuda") and backend != "serial" and (n_jobs or 0) != 1:
         typer.secho(
             "note: each worker uses the GPU; consider --n-jobs 1 (or a few) with cuda",
             err=True,
         )
-    try:
-        for chosen in _tasks(task, suite_zero_dir, embedded):
-            space = chosen.space if not isinstance(chosen, str) else chosen.split("/")[0]
-            summary = compute_task_scores(
-                chosen,
-                names,
-                n_archs,
-                output_path(out, space),
-                keys=keys,
-                seed=seed,
-                batch_size=batch_size,
-                fresh_batches=fresh_batches,
-                device=device,
-                backend=backend,  # type: ignore[arg-type]
-                n_jobs=n_jobs,
-                data_root=data_root,
-                npz=npz,
-                download=download,
-                chunk_size=chunk_size,
-                torch_threads=torch_threads,
-                progress=progress,
-            )
-            typer.echo(
-                f"{summary.task}: {summary.archs} archs ({summary.scored} scored now, "
-                f"{summary.skipped} already done), {len(summary.proxies)} proxies, "
-                f"{summary.failures} failure(s), {summary.seconds:.1f} s, data: {summary.data} "
-                f"-> {summary.out_json}"
-            )
-    except (NaspredError, ValueError, KeyError) as err:
-        fail(err)
+    for chosen in _tasks(split_list(task), suite_zero_dir, embedded):
+        space = chosen.space if not isinstance(chosen, str) else chosen.split("/")[0]
+        summary = compute_task_scores(
+            chosen,
+            names,
+            n_archs,
+            output_path(out, space),
+            keys=keys,
+            seed=seed,
+            batch_size=batch_size,
+            fresh_batches=fresh_batches,
+            device=device,
+            backend=backend,  # type: ignore[arg-type]
+            n_jobs=n_jobs,
+            data_root=data_root,
+            npz=npz,
+            download=download,
+            chunk_size=chunk_size,
+            torch_threads=torch_threads,
+            progress=progress,
+        )
+        typer.echo(
+            f"{summary.task}: {summary.archs} archs ({summary.scored} scored now, "
+            f"{summary.skipped} already done), {len(summary.proxies)} proxies, "
+            f"{summary.failures} failure(s), {summary.seconds:.1f} s, data: {summary.data} "
+            f"-> {summary.out_json}"
+        )
 
 
 def _tasks(names: list[str], suite_zero_dir: Path | None, embedded: bool | None) -> list:

@@ -1,0 +1,5 @@
+"""``python -m naspred.cli``: the ``naspred`` command line."""
+
+from naspred.cli import main
+
+main()

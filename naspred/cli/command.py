@@ -1,0 +1,56 @@
+"""What every ``naspred`` sub-command runs under: the logging set-up and the one
+error handler.
+
+Both live in :class:`NaspredCommand`, the click command class every sub-command is
+registered with (see :mod:`naspred.cli`), so no command sets up logging or catches
+errors itself.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, NoReturn
+
+import typer
+from typer.core import TyperCommand
+
+from naspred.errors import NaspredError
+
+EXIT_BAD_INPUT = 2  # click's usage-error status: a bad input, not a crash
+
+
+def setup_logging(verbose: bool) -> None:
+    """naspred's log records on stderr: INFO with ``--verbose``, else WARNING."""
+    # basicConfig adds no handler where one exists (pytest, an embedding program);
+    # the level is set anyway so that -v takes effect in every invocation.
+    logging.basicConfig(format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger().setLevel(logging.INFO if verbose else logging.WARNING)
+
+
+def one_line(err: BaseException) -> str:
+    """``err``'s message on one line (a :class:`~naspred.errors.BenchmarkFileError`
+    puts its "expected:" and "get it:" parts on lines of their own)."""
+    parts = [part.strip() for part in str(err).splitlines() if part.strip()]
+    return "; ".join(parts) or type(err).__name__
+
+
+def fail(err: NaspredError) -> NoReturn:
+    """Print ``error: <message>`` in red on stderr and exit with status 2."""
+    typer.secho(f"error: {one_line(err)}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(code=EXIT_BAD_INPUT) from err
+
+
+class NaspredCommand(TyperCommand):
+    """A sub-command that sets up logging from its ``--verbose`` and reports a
+    :class:`~naspred.errors.NaspredError` as one line with exit status 2.
+
+    Only naspred's own errors are caught: any other exception (a ``KeyError``, a
+    ``ValueError`` from numpy) is a bug and keeps its traceback.
+    """
+
+    def invoke(self, ctx: typer.Context) -> Any:
+        setup_logging(bool(ctx.params.get("verbose", False)))
+        try:
+            return super().invoke(ctx)
+        except NaspredError as err:
+            fail(err)

@@ -1,0 +1,95 @@
+"""``naspred compare``: a new proxy against every stored baseline."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from naspred.cli.options import (
+    RESULTS,
+    Device,
+    Download,
+    Embedded,
+    Progress,
+    SuiteZeroDir,
+    TaskNames,
+    Verbose,
+    check_image_source,
+    data_root_option,
+    n_archs_option,
+    npz_option,
+    out_option,
+    seed_option,
+    split_list,
+)
+
+
+def compare(
+    proxy: Annotated[
+        str,
+        typer.Argument(
+            help="Your proxy as module:function or path/to/file.py:function "
+            "(fn(ctx) -> float, see docs/examples/my_proxy.py), or a registered name."
+        ),
+    ],
+    task: TaskNames = None,
+    suite_zero_dir: SuiteZeroDir = None,
+    embedded: Embedded = None,
+    n_archs: Annotated[
+        int, n_archs_option("Archs per task, drawn by --seed from those with stored scores.")
+    ] = 100,
+    batch_size: Annotated[int, typer.Option(help="Minibatch size for the proxies.")] = 32,
+    seed: Annotated[int, seed_option("Seeds the archs, batch, init and bootstrap.")] = 0,
+    n_boot: Annotated[int, typer.Option(help="Bootstrap resamples for the CIs.")] = 1000,
+    live_baseline: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--live-baseline",
+            help="Registered proxy to compute here as well, as a baseline; repeatable or "
+            "a comma list.",
+            show_default="none",
+        ),
+    ] = None,
+    npz: Annotated[Path | None, npz_option("CIFAR images from an .npz sample.")] = None,
+    data_root: Annotated[
+        Path | None,
+        data_root_option("CIFAR images from a torchvision-format directory instead."),
+    ] = None,
+    download: Download = False,
+    device: Device = "cpu",
+    out: Annotated[Path | None, out_option("Output directory.", "results/compare/<proxy>")] = None,
+    progress: Progress = True,
+    verbose: Verbose = False,
+) -> None:
+    """Rank a new proxy against every stored baseline: Spearman/Kendall with bootstrap
+    CIs, rank per task, mean rank, and its correlation with each baseline.
+
+    Without --npz or --data-root the proxies see Gaussian noise (with a warning)."""
+    from naspred.benchmarks import load_tasks
+    from naspred.experiments.compare import resolve_proxy, run_compare
+
+    check_image_source(npz, data_root, required=False)
+    name = resolve_proxy(proxy)  # before loading tasks: a typo fails at once
+    chosen = load_tasks(split_list(task), suite_zero=suite_zero_dir, embedded=embedded)
+    if out is None:
+        out = RESULTS / "compare" / re.sub(r"[^\w.-]+", "_", name)
+    result = run_compare(
+        name,
+        chosen,
+        out,
+        n_archs=n_archs,
+        batch_size=batch_size,
+        seed=seed,
+        n_boot=n_boot,
+        live_baselines=split_list(live_baseline),
+        data=npz if npz is not None else data_root,
+        download=download,
+        device=device,
+        progress=progress,
+    )
+    where = result.files[0].parent if result.files else out
+    typer.echo(f"{result.proxy} on {len(chosen)} task(s) -> {where}/")
+    typer.echo(result.ranks.to_markdown(index=False, floatfmt=".3f"))

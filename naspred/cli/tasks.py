@@ -1,0 +1,21 @@
+"""``naspred tasks``: what the installed sources provide."""
+
+from __future__ import annotations
+
+import typer
+
+from naspred.cli.options import CurveFiles, Embedded, SuiteZeroDir, Verbose
+
+
+def tasks(
+    suite_zero_dir: SuiteZeroDir = None,
+    embedded: Embedded = None,
+    curves: CurveFiles = None,
+    verbose: Verbose = False,
+) -> None:
+    """List every task the installed sources provide, with sizes and metrics."""
+    from naspred.benchmarks import load_tasks, task_table
+
+    found = load_tasks(suite_zero=suite_zero_dir, embedded=embedded, curves=curves or ())
+    table = task_table(found).drop(columns=["source"])
+    typer.echo(table.to_markdown(index=False))

@@ -1,0 +1,107 @@
+"""``naspred tradeoff``: initialisation vs query budget on tasks with learning curves."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from naspred.cli.options import (
+    RESULTS,
+    CurveFiles,
+    Embedded,
+    Progress,
+    SuiteZeroDir,
+    TaskNames,
+    Verbose,
+    check_predictors,
+    int_list,
+    int_list_option,
+    out_option,
+    predictor_option,
+    predictor_specs,
+    seeds_option,
+    split_list,
+    store_option,
+)
+from naspred.errors import InvalidInputError
+
+TRAIN_SIZES = "10,30,100,300"
+SEEDS = "0-2"
+
+
+def tradeoff(
+    task: TaskNames = None,
+    predictor: Annotated[
+        list[str] | None,
+        predictor_option(
+            default="naspred.experiments.tradeoff.DEFAULT_PREDICTORS",
+            example="'omni:n_estimators=200'",
+        ),
+    ] = None,
+    train_sizes: Annotated[
+        list[str] | None, int_list_option("--train-sizes", "Training-set sizes", TRAIN_SIZES)
+    ] = None,
+    query_epochs: Annotated[
+        list[str] | None,
+        int_list_option(
+            "--query-epochs", "Epochs of partial curve at query", "1,2,4,8,... < epochs"
+        ),
+    ] = None,
+    seeds: Annotated[list[str] | None, seeds_option(SEEDS)] = None,
+    test_size: Annotated[
+        int | None,
+        typer.Option(help="Held-out archs per seed.", show_default="200, or half a smaller task's"),
+    ] = None,
+    suite_zero_dir: SuiteZeroDir = None,
+    embedded: Embedded = None,
+    curves: CurveFiles = None,
+    store: Annotated[Path, store_option()] = RESULTS / "tradeoff" / "store.jsonl",
+    out: Annotated[
+        Path,
+        out_option(
+            "Output directory for tables and figures (a sub-directory per task "
+            "when there are several)."
+        ),
+    ] = RESULTS / "tradeoff",
+    progress: Progress = True,
+    verbose: Verbose = False,
+) -> None:
+    """Initialisation vs query budget: the best predictor (Kendall tau) per budget cell
+    on each task with learning curves and epoch times; resumable.
+
+    The committed tables/tradeoff/ are made by studies/tradeoff.py."""
+    from naspred.benchmarks import load_tasks
+    from naspred.experiments.tradeoff import (
+        DEFAULT_PREDICTORS,
+        run_tradeoff_study,
+        write_tradeoff_tables,
+    )
+
+    specs = predictor_specs(predictor or DEFAULT_PREDICTORS)
+    check_predictors(specs)  # before loading tasks: a typo fails at once
+    sizes = int_list(train_sizes or [TRAIN_SIZES], "--train-sizes")
+    epochs = int_list(query_epochs, "--query-epochs") or None
+    seed_list = int_list(seeds or [SEEDS], "--seeds")
+    found = load_tasks(
+        split_list(task), suite_zero=suite_zero_dir, embedded=embedded, curves=curves or ()
+    )
+    chosen = [t for t in found if "epoch_time" in t.curves]
+    if not chosen:
+        raise InvalidInputError("no chosen task has learning curves with epoch times")
+    for one in chosen:
+        where = out if len(chosen) == 1 else out / one.name.replace("/", "__")
+        results = run_tradeoff_study(
+            one,
+            specs,
+            store,
+            train_sizes=sizes,
+            query_epochs=epochs,
+            seeds=seed_list,
+            test_size=test_size,
+            progress=progress,
+        )
+        write_tradeoff_tables(one, results, where)
+        counts = results["status"].value_counts().to_dict()
+        typer.echo(f"{one.name}: {len(results)} units in {store} ({counts}) -> {where}/")
