@@ -9,7 +9,7 @@ shared CIFAR-10 sample), under two minibatch protocols:
   tables/proxies/live, seeds 1 and 2 in tables/proxies/seeds/seed<N>, made by
 
       naspred proxies compute -t 'nasbench201/*' --suite-zero-dir DIR --keys-file KEYS \\
-          --npz ../shared/data/cifar10_sample.npz -p epe_nas,fisher,grasp,jacov,plain \\
+          --npz ../shared/data/cifar10_sample.npz -P epe_nas,fisher,grasp,jacov,plain \\
           --seed N --out tables/proxies/seeds/seedN
 
 * fresh batches (a new minibatch per arch, as Suite-Zero's runner draws them):

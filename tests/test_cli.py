@@ -250,7 +250,7 @@ def test_predictors_parses_specs_as_make_predictor_does(study_calls: dict) -> No
     assert make_predictor(specs[0].name, **specs[0].params).proxy == "synflow"
     assert make_predictor(specs[1].name, **specs[1].params).encoding == "graph_features"
     assert (sizes, seeds) == ([10, 20, 50], [0, 1, 2, 7])
-    assert kwargs == {"test_size": 1000, "progress": False}
+    assert kwargs == {"test_size": 1000, "progress": False, "retry_failed": False}
     assert store == Path("results/predictors/store.jsonl")
     assert study_calls["tables"][0][1] == Path("results/predictors")
     assert "1 cells in results/predictors/store.jsonl ({'ok': 1}) -> results/predictors/" in (
@@ -281,6 +281,7 @@ def test_tradeoff_wiring_and_defaults(study_calls: dict) -> None:
         "seeds": [0, 1, 2],
         "test_size": None,
         "progress": True,
+        "retry_failed": False,
     }
     assert study_calls["tables"][0][2] == Path("results/tradeoff")
     runner.invoke(app, ["tradeoff", "-p", "omni:n_estimators=200,sotl"])
@@ -310,11 +311,14 @@ def test_compare_default_out_and_image_source(monkeypatch: pytest.MonkeyPatch) -
     args = ["compare", f"{example}:last_layer_grad_norm", "--npz", "s.npz", "--no-progress"]
     result = runner.invoke(app, [*args, "--live-baseline", "params,synflow"])
     assert result.exit_code == 0, result.output
-    assert calls["out"] == Path("results/compare/last_layer_grad_norm")
+    assert calls["out"] is None  # the library's default:
+    assert compare_study.default_out_dir("last_layer_grad_norm") == Path(
+        "results/compare/last_layer_grad_norm"
+    )
     assert calls["data"] == Path("s.npz") and calls["live_baselines"] == ["params", "synflow"]
     result = runner.invoke(app, ["compare", "params", "--data-root", "cifar"])
     assert result.exit_code == 0, result.output
-    assert calls["out"] == Path("results/compare/params") and calls["data"] == Path("cifar")
+    assert calls["out"] is None and calls["data"] == Path("cifar")
     both = runner.invoke(app, [*args, "--data-root", "cifar"])
     assert both.exit_code == 2 and both.output == (
         "error: give one of --npz or --data-root, not both\n"

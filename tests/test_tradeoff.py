@@ -184,3 +184,31 @@ def test_study_refuses_a_task_without_epoch_times(small_task, tmp_path):
         check_curve_task(bare)
     with pytest.raises(ValueError, match="outside 1..8"):
         run_tradeoff_study(small_task, SPECS[:1], tmp_path / "s.jsonl", query_epochs=(9,))
+
+
+def test_the_sweep_follows_needs_not_argument_names(small_task, tmp_path):
+    """The MLP's ``epochs`` is its own training length, not a partial learning curve:
+    it is never swept over query epochs or charged partial training."""
+    from naspred.experiments.tradeoff import _plan
+    from naspred.predictors.spec import parse_spec
+
+    mlp = _plan(small_task, parse_spec("mlp"), (20, 60), (1, 3))
+    assert mlp.epochs == (None,) and mlp.sizes == (20, 60) and mlp.curve_metrics == ()
+    omni = _plan(small_task, parse_spec("omni"), (20, 60), (1, 3))
+    assert omni.epochs == (1, 3)  # reads `epochs` of partial curve: swept
+    fixed = _plan(small_task, parse_spec("sotl_e:epochs=2"), (20,), (1, 3))
+    assert fixed.epochs == (None,) and fixed.sizes == (0,)  # fixed in the spec; no training set
+    results = run_tradeoff_study(
+        small_task,
+        [parse_spec("mlp:epochs=20,num_layers=2,layer_width=16")],
+        tmp_path / "store.jsonl",
+        train_sizes=(20,),
+        query_epochs=(1, 3),
+        seeds=(0,),
+        test_size=100,
+        progress=False,
+    )
+    assert len(results) == 1 and (results["status"] == "ok").all(), results.get("error")
+    row = results.iloc[0]
+    assert row["epochs"] == 0 and row["query_data_s"] == 0.0
+    assert row["predictor"] == "mlp(epochs=20,layer_width=16,num_layers=2)"

@@ -10,10 +10,11 @@ repository root::
 
     naspred compare docs/examples/my_proxy.py:last_layer_grad_norm \\
         --task nasbench201/cifar10 --suite-zero-dir ../shared/data/suite_zero \\
-        --data ../shared/data/cifar10_sample.npz --n-archs 60
+        --npz ../shared/data/cifar10_sample.npz --n-archs 60
 
 or, from inside ``docs/examples``, ``naspred compare my_proxy:last_layer_grad_norm ...``.
-Tables and figures go to ``tables/compare/last_layer_grad_norm/``. (Measured
+Tables and figures go to ``results/compare/last_layer_grad_norm/`` (the committed
+copy in ``tables/compare/`` was made with ``--out tables/compare/last_layer_grad_norm``). (Measured
 there: Spearman -0.50 [-0.73, -0.22] with accuracy on those 60 archs -- the
 classifier's gradient is *smaller* in better networks, so as written this proxy
 ranks them backwards; the comparison says so at once.)

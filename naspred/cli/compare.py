@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from naspred.cli.options import (
-    RESULTS,
     Device,
     Download,
     Embedded,
     Progress,
+    RetryFailed,
     SuiteZeroDir,
     TaskNames,
     Verbose,
@@ -62,6 +61,7 @@ def compare(
     device: Device = "cpu",
     out: Annotated[Path | None, out_option("Output directory.", "results/compare/<proxy>")] = None,
     progress: Progress = True,
+    retry_failed: RetryFailed = False,
     verbose: Verbose = False,
 ) -> None:
     """Rank a new proxy against every stored baseline: Spearman/Kendall with bootstrap
@@ -74,8 +74,6 @@ def compare(
     check_image_source(npz, data_root, required=False)
     name = resolve_proxy(proxy)  # before loading tasks: a typo fails at once
     chosen = load_tasks(split_list(task), suite_zero=suite_zero_dir, embedded=embedded)
-    if out is None:
-        out = RESULTS / "compare" / re.sub(r"[^\w.-]+", "_", name)
     result = run_compare(
         name,
         chosen,
@@ -89,6 +87,7 @@ def compare(
         download=download,
         device=device,
         progress=progress,
+        retry_failed=retry_failed,
     )
     where = result.files[0].parent if result.files else out
     typer.echo(f"{result.proxy} on {len(chosen)} task(s) -> {where}/")

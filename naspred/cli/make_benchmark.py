@@ -12,6 +12,7 @@ from naspred.cli.options import (
     Device,
     Download,
     Progress,
+    RetryFailed,
     TorchThreads,
     Verbose,
     check_image_source,
@@ -91,6 +92,7 @@ def make_benchmark(
     ] = None,
     torch_threads: TorchThreads = 1,
     progress: Progress = True,
+    retry_failed: RetryFailed = False,
     verbose: Verbose = False,
 ) -> None:
     """Train archs of a space from scratch and record per-epoch train/val loss and
@@ -138,6 +140,7 @@ def make_benchmark(
         backend=backend,
         n_jobs=n_jobs,
         progress=progress,
+        retry_failed=retry_failed,
         torch_threads=torch_threads,
     )
     acc = task.val_accuracy

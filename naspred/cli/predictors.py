@@ -12,6 +12,7 @@ from naspred.cli.options import (
     CurveFiles,
     Embedded,
     Progress,
+    RetryFailed,
     SuiteZeroDir,
     TaskNames,
     Verbose,
@@ -47,6 +48,7 @@ def predictors(
     out: Annotated[Path, out_option("Output directory for tables and figures.")] = RESULTS
     / "predictors",
     progress: Progress = True,
+    retry_failed: RetryFailed = False,
     verbose: Verbose = False,
 ) -> None:
     """Predictor quality (Kendall, Spearman, MAE, ...) and fit/query time against
@@ -65,7 +67,14 @@ def predictors(
         split_list(task), suite_zero=suite_zero_dir, embedded=embedded, curves=curves or ()
     )
     results = run_predictor_study(
-        chosen, specs, sizes, seed_list, store, test_size=test_size, progress=progress
+        chosen,
+        specs,
+        sizes,
+        seed_list,
+        store,
+        test_size=test_size,
+        progress=progress,
+        retry_failed=retry_failed,
     )
     write_predictor_tables(results, out)
     counts = results["status"].value_counts().to_dict()

@@ -14,6 +14,7 @@ from naspred.cli.options import (
     Download,
     Embedded,
     Progress,
+    RetryFailed,
     SuiteZeroDir,
     TorchThreads,
     Verbose,
@@ -110,6 +111,7 @@ def compute(
     suite_zero_dir: SuiteZeroDir = None,
     embedded: Embedded = None,
     progress: Progress = True,
+    retry_failed: RetryFailed = False,
     verbose: Verbose = False,
 ) -> None:
     """Score archs of each task with zero-cost proxies; resumable.
@@ -146,6 +148,7 @@ def compute(
             chunk_size=chunk_size,
             torch_threads=torch_threads,
             progress=progress,
+            retry_failed=retry_failed,
         )
         typer.echo(
             f"{summary.task}: {summary.archs} archs ({summary.scored} scored now, "

@@ -12,6 +12,7 @@ from naspred.cli.options import (
     CurveFiles,
     Embedded,
     Progress,
+    RetryFailed,
     SuiteZeroDir,
     TaskNames,
     Verbose,
@@ -66,6 +67,7 @@ def tradeoff(
         ),
     ] = RESULTS / "tradeoff",
     progress: Progress = True,
+    retry_failed: RetryFailed = False,
     verbose: Verbose = False,
 ) -> None:
     """Initialisation vs query budget: the best predictor (Kendall tau) per budget cell
@@ -101,6 +103,7 @@ def tradeoff(
             seeds=seed_list,
             test_size=test_size,
             progress=progress,
+            retry_failed=retry_failed,
         )
         write_tradeoff_tables(one, results, where)
         counts = results["status"].value_counts().to_dict()

@@ -18,7 +18,8 @@ Given a proxy -- a registered name, or a user's function named ``module:function
 5. measures how much the new proxy is just another baseline: its Spearman with
    every baseline, as a heatmap (is it ``params`` again?).
 
-Everything is written to ``tables/compare/<proxy>/`` (markdown, CSV, PNG).
+Everything is written to ``results/compare/<proxy>/`` (markdown, CSV, PNG) unless
+another directory is given.
 
 The user's function follows the engine's proxy signature, ``fn(ctx) -> float``
 with ``ctx`` a :class:`naspred.proxies.ProxyContext` (see
@@ -378,8 +379,9 @@ class CompareResult:
 
 
 def default_out_dir(proxy: str) -> Path:
-    """``tables/compare/<proxy>`` with the name made safe for a path."""
-    return Path("tables") / "compare" / re.sub(r"[^\w.-]+", "_", proxy)
+    """``results/compare/<proxy>`` with the name made safe for a path (the committed
+    ``tables/compare/`` is written only by asking for it)."""
+    return Path("results") / "compare" / re.sub(r"[^\w.-]+", "_", proxy)
 
 
 def _proxy_fingerprint(name: str) -> str:
