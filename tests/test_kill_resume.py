@@ -1,6 +1,7 @@
 """kill -9 in the middle of every resumable study, with real processes.
 
-Each test starts the study in a child process, SIGKILLs it once its journal holds
+Each test starts a ``naspred`` command (the NAS loop, which has no command: its
+study function) in a child process, SIGKILLs it once its journal holds
 some finished units (a real kill: no cleanup runs), runs it again to the end, and
 checks that
 
@@ -88,31 +89,25 @@ def assert_no_unit_ran_twice(journal: Path, before_kill: bytes, key: str) -> lis
 
 # ---- trade-off -------------------------------------------------------------------------
 
-TRADEOFF = """
-    import sys
-    import numpy as np
-    from naspred.benchmarks import load_suite_zero
-    from naspred.experiments.tradeoff import run_tradeoff_study, synthetic_curve_task
-    from naspred.predictors.spec import parse_spec
-
-    [task] = [t for t in load_suite_zero(sys.argv[1] + "/zc_nasbench201.json")
-              if t.dataset == "cifar10"]
-    rows = np.flatnonzero(task.has_proxy("jacov") & np.isfinite(task.proxies["jacov"]))[:200]
-    task = synthetic_curve_task(task.subset(rows), n_epochs=6, seed=1)
-    specs = [parse_spec(s) for s in
-             ("xgb:n_estimators=30", "rf:n_estimators=30", "sotl_e", "lce", "zc:jacov")]
-    run_tradeoff_study(task, specs, sys.argv[2], train_sizes=(20, 40, 60),
-                       query_epochs=(1, 2, 4), seeds=(0, 1), test_size=80, progress=False)
-"""
+NASPRED = [sys.executable, "-m", "naspred"]
 
 
-def test_killed_tradeoff_resumes_to_the_uninterrupted_result(suite_zero_dir, tmp_path):
-    cmd = _child(tmp_path, "tradeoff", TRADEOFF)
+def _tradeoff(store: Path, out: Path) -> list[str]:
+    return [
+        *NASPRED, "tradeoff", "-t", "nasbench201/cifar10-lc",
+        "-p", "xgb:n_estimators=30,rf:n_estimators=30,sotl_e,lce,zc:jacov",
+        "--train-sizes", "20,40,60", "--query-epochs", "1,2,4", "--seeds", "0,1",
+        "--test-size", "100", "--no-progress", "--store", str(store), "--out", str(out),
+    ]  # fmt: skip
+
+
+def test_killed_tradeoff_resumes_to_the_uninterrupted_result(tmp_path):
     killed, fresh = tmp_path / "killed.jsonl", tmp_path / "fresh.jsonl"
-    before = kill_after([*cmd, str(suite_zero_dir), str(killed)], killed, lines=4)
-    run_to_end([*cmd, str(suite_zero_dir), str(killed)])
+    before = kill_after(_tradeoff(killed, tmp_path / "k"), killed, lines=4)
+    assert not (tmp_path / "k").exists()  # killed before its tables
+    run_to_end(_tradeoff(killed, tmp_path / "k"))
     rows = assert_no_unit_ran_twice(killed, before, "unit")
-    run_to_end([*cmd, str(suite_zero_dir), str(fresh)])
+    run_to_end(_tradeoff(fresh, tmp_path / "f"))
     fresh_rows = [json.loads(line) for line in fresh.read_text().splitlines()]
     assert len(rows) == len(fresh_rows) == 2 * (3 + 3 + 3 + 3 + 1)
     assert 4 <= before.count(b"\n") < len(rows), "the kill should land mid-study"
@@ -120,34 +115,35 @@ def test_killed_tradeoff_resumes_to_the_uninterrupted_result(suite_zero_dir, tmp
     a = pd.DataFrame(rows).set_index("unit").sort_index()[metrics]
     b = pd.DataFrame(fresh_rows).set_index("unit").sort_index()[metrics]
     pd.testing.assert_frame_equal(a, b)
+    # the tables differ only in measured fit/query times, so compare the Kendall grid
+    grid = ["init_budget_s", "query_budget_s", "best", "kendall"]
+    k = pd.read_csv(tmp_path / "k" / "configs.csv")
+    f = pd.read_csv(tmp_path / "f" / "configs.csv")
+    pd.testing.assert_frame_equal(k[["predictor", "kendall"]], f[["predictor", "kendall"]])
+    assert set(grid) <= set(pd.read_csv(tmp_path / "k" / "tradeoff.csv").columns)
 
 
 # ---- compare ---------------------------------------------------------------------------
 
-COMPARE = """
-    import sys
-    import torch
-    from naspred.benchmarks import load_tasks
-    from naspred.experiments.compare import run_compare
 
-    torch.set_num_threads(1)
-    tasks = load_tasks(["nasbench201/cifar10-lc"])
-    run_compare("synflow", tasks, sys.argv[1], n_archs=24, batch_size=8, n_boot=50,
-                live_baselines=["nwot"], data=sys.argv[2], progress=False)
-"""
+def _compare(out: Path, npz: str) -> list[str]:
+    return [
+        *NASPRED, "compare", "synflow", "-t", "nasbench201/cifar10-lc", "--n-archs", "24",
+        "--batch-size", "8", "--n-boot", "50", "--live-baseline", "nwot", "--npz", npz,
+        "--no-progress", "--out", str(out),
+    ]  # fmt: skip
 
 
 def test_killed_compare_resumes_to_the_uninterrupted_tables(shared_data, tmp_path):
-    cmd = _child(tmp_path, "compare", COMPARE)
     npz = str(shared_data / "cifar10_sample.npz")
     killed, fresh = tmp_path / "killed", tmp_path / "fresh"
     journal = killed / "scores.journal.jsonl"
-    before = kill_after([*cmd, str(killed), npz], journal, lines=2)
+    before = kill_after(_compare(killed, npz), journal, lines=2)
     assert not (killed / "compare.csv").exists()  # killed before its tables
-    run_to_end([*cmd, str(killed), npz])
+    run_to_end(_compare(killed, npz))
     rows = assert_no_unit_ran_twice(journal, before, "unit")
     assert len(rows) == 6 and 2 <= before.count(b"\n") < 6  # 24 archs, 4 a unit
-    run_to_end([*cmd, str(fresh), npz])
+    run_to_end(_compare(fresh, npz))
     for name in ("compare.csv", "scores.csv", "similarity.csv"):
         pd.testing.assert_frame_equal(pd.read_csv(killed / name), pd.read_csv(fresh / name))
     scores = pd.read_csv(fresh / "scores.csv")
@@ -156,26 +152,23 @@ def test_killed_compare_resumes_to_the_uninterrupted_tables(shared_data, tmp_pat
 
 # ---- make-benchmark --------------------------------------------------------------------
 
-BENCHMARK = """
-    import sys
-    from naspred.experiments.lc_benchmark import make_benchmark
-    from naspred.experiments.training import DataSource, TrainingProtocol
 
-    protocol = TrainingProtocol(epochs=1, batch_size=64, C=8, N=1, train_size=128, val_size=64)
-    make_benchmark("nasbench201", sys.argv[1], DataSource(npz=sys.argv[2]), protocol,
-                   n_archs=6, seed=0, backend="serial", progress=False)
-"""
+def _benchmark(out: Path, npz: str) -> list[str]:
+    return [
+        *NASPRED, "make-benchmark", "--out", str(out), "--n-archs", "6", "--npz", npz,
+        "--epochs", "1", "--batch-size", "64", "-C", "8", "-N", "1", "--train-size", "128",
+        "--val-size", "64", "--backend", "serial", "--no-progress",
+    ]  # fmt: skip
 
 
 def test_killed_make_benchmark_resumes_to_the_uninterrupted_file(shared_data, tmp_path):
-    cmd = _child(tmp_path, "bench", BENCHMARK)
     npz = str(shared_data / "cifar10_sample.npz")
     killed, fresh = tmp_path / "killed.jsonl", tmp_path / "fresh.jsonl"
-    before = kill_after([*cmd, str(killed), npz], killed, lines=3)  # header + 2 archs
-    run_to_end([*cmd, str(killed), npz])
+    before = kill_after(_benchmark(killed, npz), killed, lines=3)  # header + 2 archs
+    run_to_end(_benchmark(killed, npz))
     records = assert_no_unit_ran_twice(killed, before, "arch")[1:]
     assert 3 <= before.count(b"\n") < 7
-    run_to_end([*cmd, str(fresh), npz])
+    run_to_end(_benchmark(fresh, npz))
     fresh_records = [json.loads(line) for line in fresh.read_text().splitlines()[1:]]
     assert len(records) == len(fresh_records) == 6
     by_arch = {r["arch"]: r for r in fresh_records}
