@@ -60,18 +60,12 @@ from naspred.journal import Journal
 from naspred.metrics import finite_pairs, kendall, spearman
 from naspred.proxies import ProxyFailure, get_proxy, proxy_names, register
 from naspred.proxies.engine import Proxy
-from naspred.reports.figures import correlation_heatmap, plt
-from naspred.reports.tables import format_table, write_csv
+from naspred.reports.compare import LIVE, NEAR_COPY, STORED  # noqa: F401 - NEAR_COPY re-exported
+from naspred.reports.compare import write_compare_tables as _write  # run_compare calls _write
 from naspred.spaces import get_space
 from naspred.spaces.base import SearchSpace
 
 log = logging.getLogger(__name__)
-
-#: Suffixes that tell a live-computed baseline, or a stored one whose name the new
-#: proxy takes, from the new proxy's column.
-LIVE, STORED = " (live)", " (stored)"
-#: Spearman with a baseline above which the report calls the new proxy a near-copy.
-NEAR_COPY = 0.9
 
 
 # ---- resolving the proxy ---------------------------------------------------------
@@ -549,136 +543,6 @@ def run_compare(
     )
     _write(result, out, n_boot=n_boot, seed=seed, batch_size=batch_size)
     return result
-
-
-# ---- output ---------------------------------------------------------------------------
-
-
-def _write(result: CompareResult, out: Path, *, n_boot: int, seed: int, batch_size: int) -> None:
-    out.mkdir(parents=True, exist_ok=True)
-    result.files += [
-        write_csv(result.table, out / "compare.csv"),
-        write_csv(result.ranks, out / "mean_rank.csv"),
-        write_csv(result.similarity, out / "similarity.csv", index=True),
-        write_csv(result.scores, out / "scores.csv"),
-    ]
-    if result.failures:
-        failed = pd.DataFrame([f.__dict__ for f in result.failures])
-        result.files.append(write_csv(failed, out / "failures.csv"))
-    result.files.append(
-        correlation_heatmap(
-            result.similarity,
-            out / "similarity.png",
-            title=f"Spearman of {result.proxy} with {TARGET} and each baseline",
-        )
-    )
-    result.files.append(_ci_plot(result, out / "spearman_ci.png"))
-    (out / "compare.md").write_text(_markdown(result, n_boot, seed, batch_size))
-    result.files.append(out / "compare.md")
-    log.info("compare %s: wrote %d files to %s", result.proxy, len(result.files), out)
-
-
-def _ci_plot(result: CompareResult, path: Path) -> Path:
-    tasks = list(dict.fromkeys(result.table["task"]))
-    n_rows = result.table.groupby("task").size().max()
-    fig, axes = plt.subplots(
-        1, len(tasks), figsize=(4.2 * len(tasks), 0.9 + 0.32 * n_rows), squeeze=False
-    )
-    for ax, task in zip(axes[0], tasks, strict=True):
-        part = result.table[result.table["task"] == task].sort_values("spearman")
-        y = np.arange(len(part))
-        colours = ["tab:red" if k == "new" else "tab:blue" for k in part["kind"]]
-        err = np.vstack(
-            [part["spearman"] - part["spearman_lo"], part["spearman_hi"] - part["spearman"]]
-        )
-        for k, colour in enumerate(colours):
-            ax.errorbar(
-                part["spearman"].iloc[k],
-                y[k],
-                xerr=err[:, k : k + 1],
-                fmt="o",
-                ms=3,
-                color=colour,
-                capsize=2,
-            )
-        ax.set_yticks(y, part["proxy"])
-        ax.axvline(0.0, color="grey", lw=0.5)
-        ax.set_title(task, fontsize=9)
-        ax.set_xlabel(f"Spearman with {TARGET} (95% bootstrap CI)")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120, bbox_inches="tight")
-    plt.close(fig)
-    return path
-
-
-def _markdown(result: CompareResult, n_boot: int, seed: int, batch_size: int) -> str:
-    t = result.table
-    new = result.proxy
-    lines = [f"# `{new}` against the baselines", ""]
-    lines += [
-        f"Spearman and Kendall with `{TARGET}` on a seeded subset of the archs that carry every "
-        f"stored baseline (seed {seed}, minibatch of {batch_size}); 95% percentile bootstrap "
-        f"intervals from {n_boot} resamples of the archs, the same resamples for every proxy. "
-        f"`P({new} better)`: fraction of resamples in which `{new}`'s Spearman exceeds the "
-        "baseline's. Rank: by Spearman within the task (1 = best). Baselines marked "
-        f"`{LIVE.strip()}` were computed here; the others are the task's stored scores.",
-        "",
-    ]
-    for task in dict.fromkeys(t["task"]):
-        part = t[t["task"] == task].sort_values("rank")
-        shown = pd.DataFrame(
-            {
-                "proxy": part["proxy"].where(part["kind"] != "new", "**" + part["proxy"] + "**"),
-                "Spearman [95% CI]": [
-                    _ci(r.spearman, r.spearman_lo, r.spearman_hi) for r in part.itertuples()
-                ],
-                "Kendall [95% CI]": [
-                    _ci(r.kendall, r.kendall_lo, r.kendall_hi) for r in part.itertuples()
-                ],
-                f"P({new} better)": part["p_new_better"],
-                "rank": part["rank"],
-                "archs": part["n"],
-                "non-finite": part["n_nonfinite"],
-            }
-        )
-        lines += [f"## {task}", "", format_table(shown, ".3f", index=False), ""]
-    lines += ["## Mean rank across tasks", "", format_table(result.ranks, ".3f", index=False), ""]
-    sim = result.similarity.drop(columns=[TARGET], errors="ignore")
-    lines += [
-        f"## Is `{new}` just another baseline?",
-        "",
-        f"Spearman between `{new}` and each baseline on the same archs (`similarity.png`).",
-        "",
-        format_table(result.similarity, ".3f"),
-        "",
-    ]
-    if not sim.empty:
-        mean_abs = sim.abs().mean().dropna().sort_values(ascending=False)
-        if not mean_abs.empty:
-            closest, value = mean_abs.index[0], float(mean_abs.iloc[0])
-            verdict = (
-                f"it ranks the archs almost as `{closest}` does (|Spearman| >= {NEAR_COPY})"
-                if value >= NEAR_COPY
-                else f"no baseline reaches |Spearman| {NEAR_COPY}: it is not a copy of any of them"
-            )
-            lines += [
-                f"Closest baseline: `{closest}`, mean |Spearman| {value:.3f} over tasks; "
-                f"{verdict}.",
-                "",
-            ]
-    if result.failures:
-        lines += [
-            f"{len(result.failures)} (proxy, arch) computations failed and score NaN "
-            "(left out of the correlations, listed in `failures.csv`).",
-            "",
-        ]
-    return "\n".join(lines)
-
-
-def _ci(value: float, lo: float, hi: float) -> str:
-    if not math.isfinite(value):
-        return "-"
-    return f"{value:.3f} [{lo:.3f}, {hi:.3f}]"
 
 
 __all__ = [

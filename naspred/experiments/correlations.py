@@ -22,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 from tqdm.auto import tqdm
 
-from naspred.benchmarks.task import TARGET, Task
+from naspred.benchmarks.task import Task
 from naspred.errors import InvalidInputError
 from naspred.experiments.correlation_stats import (
     cross_correlation,
@@ -30,8 +30,7 @@ from naspred.experiments.correlation_stats import (
     mean_ranks,
     proxy_correlations,
 )
-from naspred.reports.figures import correlation_heatmap
-from naspred.reports.tables import format_table, write_csv
+from naspred.reports.correlations import write_correlation_tables
 
 log = logging.getLogger(__name__)
 
@@ -77,103 +76,8 @@ def run_correlation_study(
     mean_cross, mean_count = mean_cross_correlation(list(cross.values()))
     study = CorrelationStudy(table, ranks, cross, mean_cross)
 
-    study.files += [
-        write_csv(table, out / "correlations.csv"),
-        write_csv(ranks, out / "mean_rank.csv"),
-        write_csv(_long_cross(cross, counts), out / "cross_spearman.csv"),
-    ]
-    (out / "correlations.md").write_text(_markdown(study, tasks, title))
-    study.files.append(out / "correlations.md")
-    if not table.empty:
-        pivot = study.pivot("spearman")
-        study.files.append(
-            correlation_heatmap(
-                pivot, out / "spearman.png", title=f"{title}: Spearman with {TARGET}"
-            )
-        )
-    for name, matrix in tqdm(cross.items(), desc="heatmaps", unit="task", disable=not progress):
-        study.files.append(
-            correlation_heatmap(
-                matrix,
-                out / "heatmaps" / f"{name.replace('/', '__')}.png",
-                title=f"Spearman, {name}",
-            )
-        )
-    study.files.append(
-        correlation_heatmap(
-            mean_cross,
-            out / "heatmap_mean.png",
-            title=f"Spearman averaged over {len(tasks)} tasks (tasks per cell)",
-            counts=mean_count,
-        )
+    study.files += write_correlation_tables(
+        study, tasks, out, counts=counts, mean_count=mean_count, title=title, progress=progress
     )
     log.info("correlation study: wrote %d files to %s", len(study.files), out)
     return study
-
-
-def _long_cross(cross: dict[str, pd.DataFrame], counts: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    rows = []
-    for task, matrix in cross.items():
-        n = counts[task]
-        for a in matrix.index:
-            for b in matrix.columns:
-                rows.append(
-                    {"task": task, "a": a, "b": b, "spearman": matrix.at[a, b], "n": n.at[a, b]}
-                )
-    return pd.DataFrame(rows)
-
-
-def _markdown(study: CorrelationStudy, tasks: Sequence[Task], title: str) -> str:
-    lines = [f"# {title}", ""]
-    lines += [
-        f"Correlation of each stored proxy with `{TARGET}` over {len(tasks)} task(s). "
-        "Archs whose score or accuracy is NaN/inf are left out and counted; archs the source "
-        "stores no score for are left out too. "
-        "Mean rank: rank by Spearman within each task (1 = best), averaged over the tasks "
-        "holding the proxy.",
-        "",
-        "## Tasks",
-        "",
-        format_table(
-            pd.DataFrame(
-                [
-                    {
-                        "task": t.name,
-                        "archs": len(t),
-                        "proxies": len(t.proxies),
-                        "source": Path(t.source).name,
-                    }
-                    for t in tasks
-                ]
-            ),
-            index=False,
-        ),
-        "",
-    ]
-    if study.table.empty:
-        lines += ["The tasks hold no proxy scores; see the cross-correlation heatmaps.", ""]
-        return "\n".join(lines)
-    ranks = study.ranks.set_index("proxy")
-    for metric in ("spearman", "kendall"):
-        pivot = study.pivot(metric)
-        pivot["mean rank"] = ranks["mean_rank"]
-        pivot["tasks"] = ranks["tasks"]
-        lines += [f"## {metric.capitalize()} with `{TARGET}`", "", format_table(pivot, ".3f"), ""]
-    used = study.table.assign(
-        cell=lambda f: (
-            f["n"].astype(int).astype(str) + " / " + f["n_nonfinite"].astype(int).astype(str)
-        )
-    ).pivot(index="proxy", columns="task", values="cell")
-    lines += [
-        "## Archs used / non-finite scores left out",
-        "",
-        "Archs with no stored score for a proxy are not counted here (see `n_missing` in the CSV).",
-        "",
-        format_table(used.reindex(index=study.pivot().index, columns=study.pivot().columns)),
-        "",
-        "## Mean rank across tasks",
-        "",
-        format_table(study.ranks, ".3f", index=False),
-        "",
-    ]
-    return "\n".join(lines)

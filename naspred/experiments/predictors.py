@@ -27,6 +27,10 @@ from naspred.experiments.units import SkipUnit, Unit, current_rows, data_tag, ru
 from naspred.journal import Journal
 from naspred.metrics import finite_pairs, score_predictions
 from naspred.predictors.spec import PredictorSpec
+from naspred.reports.predictors import (  # noqa: F401 - re-exported: the CLI, studies, tests use them
+    summarise,
+    write_predictor_tables,
+)
 
 log = logging.getLogger(__name__)
 
@@ -204,80 +208,3 @@ def stored_predictor_results(
 
 def _unit(data: str, task: Task, seed: int, spec: PredictorSpec, size: int) -> str:
     return f"{task.name}|data={data}|seed={seed}|{spec.id}|n={size}"
-
-
-def summarise(results: pd.DataFrame, metric: str = "kendall") -> pd.DataFrame:
-    """Mean and std over seeds of ``metric`` per (task, predictor, train size)."""
-    ok = results[results["status"] == "ok"]
-    grouped = ok.groupby(["task", "predictor", "train_size"])
-    return grouped.agg(
-        mean=(metric, "mean"),
-        std=(metric, "std"),
-        seeds=("seed", "nunique"),
-        fit_s=("fit_s", "mean"),
-        query_s=("query_s", "mean"),
-    ).reset_index()
-
-
-def _mean_std(row: pd.Series) -> str:
-    """``mean ± std`` over seeds; the mean alone where only one seed ran."""
-    if pd.isna(row["mean"]):
-        return "undefined"
-    if pd.isna(row["std"]):
-        return f"{row['mean']:.3f}"
-    return f"{row['mean']:.3f} ± {row['std']:.3f}"
-
-
-def write_predictor_tables(results: pd.DataFrame, out_dir: str | Path) -> list[Path]:
-    """``predictors.csv`` (every cell), ``summary.csv``, ``predictors.md`` and one
-    "Kendall tau vs training-set size" figure per task."""
-    from naspred.reports.figures import metric_vs_size
-    from naspred.reports.tables import format_table, not_run_section, write_csv
-
-    out = Path(out_dir)
-    files = [
-        write_csv(results.drop(columns=["traceback"], errors="ignore"), out / "predictors.csv")
-    ]
-    if "status" not in results or not (results["status"] == "ok").any():
-        raise InvalidInputError("no finished cells to tabulate")
-    kendall = summarise(results, "kendall")
-    spearman = summarise(results, "spearman")
-    files.append(
-        write_csv(
-            kendall.merge(
-                spearman[["task", "predictor", "train_size", "mean", "std"]],
-                on=["task", "predictor", "train_size"],
-                suffixes=("_kendall", "_spearman"),
-            ),
-            out / "summary.csv",
-        )
-    )
-    lines = [
-        "# Predictor quality against training-set size",
-        "",
-        "Mean ± std over seeds (the seed counts are in summary.csv) on a fixed held-out "
-        "test set per task and seed; 'undefined': constant predictions. "
-        "fit = init time, query = time to predict the whole test set (seconds).",
-        "",
-    ]
-    for task, part in kendall.groupby("task", sort=False):
-        lines += [f"## {task}", ""]
-        for title, frame in (
-            ("Kendall tau", part),
-            ("Spearman", spearman[spearman["task"] == task]),
-        ):
-            cell = frame.apply(_mean_std, axis=1)
-            table = frame.assign(cell=cell).pivot(
-                index="predictor", columns="train_size", values="cell"
-            )
-            lines += [f"### {title}", "", format_table(table), ""]
-        for col, title in (("fit_s", "Fit (init) time, s"), ("query_s", "Query time, s")):
-            table = part.pivot(index="predictor", columns="train_size", values=col)
-            lines += [f"### {title}", "", format_table(table, ".3g"), ""]
-        path = out / f"kendall_vs_train_size_{task.replace('/', '__')}.png"
-        files.append(metric_vs_size(part, path, title=f"Kendall tau vs training-set size, {task}"))
-        lines += [f"![Kendall tau vs training-set size]({path.name})", ""]
-    lines += not_run_section(results, ["task", "seed", "predictor", "train_size"], "Cells not run")
-    (out / "predictors.md").write_text("\n".join(lines))
-    files.append(out / "predictors.md")
-    return files

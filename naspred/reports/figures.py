@@ -1,16 +1,34 @@
-"""Figures, drawn headless with matplotlib/seaborn and written as PNG."""
+"""Every figure naspred draws, written as PNG: the only module that imports matplotlib.
+
+Each figure is drawn on its own :class:`matplotlib.figure.Figure`, never through
+``pyplot``: no backend is selected or changed (``Figure.savefig`` renders a PNG
+with Agg by itself), so importing naspred or drawing a study's figures leaves a
+user's interactive backend alone, and works headless on servers and in CI.
+seaborn is imported where it draws (it imports pyplot, which selects nothing but
+is not needed to import naspred) and always gets ``ax=``.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")  # headless: studies run on servers and in CI
+from naspred.benchmarks.task import TARGET
+from naspred.reports.tables import format_seconds
 
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-import seaborn as sns  # noqa: E402
+
+def _save(fig: Figure, path: Path, dpi: int) -> Path:
+    fig.savefig(path, dpi=dpi, bbox_inches="tight")
+    return path
+
+
+def _prepare(path: str | Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 def correlation_heatmap(
@@ -27,11 +45,25 @@ def correlation_heatmap(
 
     Cells with no value stay blank; with ``counts``, each cell also shows how
     many archs (or tasks) it rests on.
+
+    Args:
+        matrix: the values, rows and columns labelled.
+        path: the PNG to write (parent directories are created).
+        title: the figure title.
+        counts: per-cell counts, shaped like ``matrix``.
+        vmin: value at the bottom of the colour scale.
+        vmax: value at the top of the colour scale.
+        cbar_label: label of the colour bar.
+
+    Returns:
+        ``path``.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    import seaborn as sns
+
+    path = _prepare(path)
     rows, cols = matrix.shape
-    fig, ax = plt.subplots(figsize=(1.2 + 0.75 * cols, 1.0 + 0.5 * rows))
+    fig = Figure(figsize=(1.2 + 0.75 * cols, 1.0 + 0.5 * rows))
+    ax = fig.subplots()
     annot = matrix.map(lambda v: "" if pd.isna(v) else f"{v:.2f}")
     if counts is not None:
         annot = annot.where(
@@ -53,19 +85,29 @@ def correlation_heatmap(
     ax.set_title(title)
     ax.set_xticklabels(ax.get_xticklabels(), rotation=45, ha="right")
     ax.set_yticklabels(ax.get_yticklabels(), rotation=0)
-    fig.savefig(path, dpi=120, bbox_inches="tight")
-    plt.close(fig)
-    return path
+    return _save(fig, path, dpi=120)
 
 
 def metric_vs_size(
     summary: pd.DataFrame, path: str | Path, *, title: str, ylabel: str = "Kendall tau"
 ) -> Path:
-    """One line per predictor: mean ``summary["mean"]`` against ``train_size`` (log
-    axis), shaded ± one std over seeds."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    """One line per predictor: ``summary["mean"]`` against ``train_size`` (log
+    axis), shaded ± one std over seeds.
+
+    Args:
+        summary: rows of ``predictor``, ``train_size``, ``mean``, ``std``.
+        path: the PNG to write.
+        title: the figure title.
+        ylabel: label of the metric axis.
+
+    Returns:
+        ``path``.
+    """
+    import seaborn as sns
+
+    path = _prepare(path)
+    fig = Figure(figsize=(7, 4.5))
+    ax = fig.subplots()
     palette = sns.color_palette("tab20", n_colors=max(1, summary["predictor"].nunique()))
     for colour, (name, part) in zip(palette, summary.groupby("predictor"), strict=False):
         part = part.sort_values("train_size")
@@ -80,6 +122,161 @@ def metric_vs_size(
     ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, ncol=2, loc="lower right")
-    fig.savefig(path, dpi=120, bbox_inches="tight")
-    plt.close(fig)
-    return path
+    return _save(fig, path, dpi=120)
+
+
+def plot_search_curves(
+    curves: pd.DataFrame,
+    path: str | Path,
+    *,
+    title: str,
+    ylabel: str = "best validation accuracy found (%)",
+    optimum: float | None = None,
+    skip_first: int = 0,
+) -> Path:
+    """Best-so-far (mean ± standard error band) against queries, one line per method.
+
+    Args:
+        curves: rows of ``method``, ``query``, ``mean``, ``sem``
+            (:func:`naspred.reports.nas_loop.search_curves`).
+        path: the PNG to write.
+        title: the figure title.
+        ylabel: label of the accuracy axis.
+        optimum: the best accuracy in the benchmark, drawn as a dotted line.
+        skip_first: hide the first queries, where random draws swamp the scale.
+
+    Returns:
+        ``path``.
+    """
+    path = _prepare(path)
+    fig = Figure(figsize=(7.0, 4.5))
+    ax = fig.subplots()
+    for method, curve in curves.groupby("method", sort=False):
+        curve = curve[curve["query"] > skip_first]
+        x, mean = curve["query"].to_numpy(), curve["mean"].to_numpy()
+        sem = np.nan_to_num(curve["sem"].to_numpy())
+        (line,) = ax.plot(x, mean, label=str(method), linewidth=1.6)
+        ax.fill_between(x, mean - sem, mean + sem, color=line.get_color(), alpha=0.2, linewidth=0)
+    if optimum is not None:
+        ax.axhline(optimum, color="black", linestyle=":", linewidth=1, label="best in benchmark")
+    ax.set_xlabel("oracle queries (archs trained)")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="lower right")
+    return _save(fig, path, dpi=120)
+
+
+def tradeoff_figure(
+    grid: pd.DataFrame,
+    path: str | Path,
+    *,
+    title: str,
+    arch_seconds: float | None = None,
+    epoch_seconds: float | None = None,
+) -> Path:
+    """Each (init budget, query budget) cell coloured by its best predictor, with its
+    Kendall tau written in it (White et al., NeurIPS 2021, Fig. 1).
+
+    Args:
+        grid: rows of ``init_budget_s``, ``query_budget_s``, ``best``, ``kendall``
+            (:func:`naspred.reports.tradeoff.best_per_budget`).
+        path: the PNG to write.
+        title: the figure title.
+        arch_seconds: mean full-training time of an arch; the init-axis labels then
+            also say how many archs a budget buys.
+        epoch_seconds: mean time of one epoch, for the query-axis labels likewise.
+
+    Returns:
+        ``path``.
+    """
+    import seaborn as sns
+    from matplotlib.colors import ListedColormap
+    from matplotlib.patches import Patch
+
+    path = _prepare(path)
+    inits = sorted(grid["init_budget_s"].unique())
+    queries = sorted(grid["query_budget_s"].unique())
+    names = sorted(n for n in grid["best"].dropna().unique())
+    palette = sns.color_palette(
+        "tab10" if len(names) <= 10 else "tab20", n_colors=max(len(names), 1)
+    )
+    index = np.full((len(queries), len(inits)), np.nan)
+    fig = Figure(figsize=(1.2 + 1.05 * len(inits), 1.4 + 0.62 * len(queries)))
+    ax = fig.subplots()
+    for _, row in grid.iterrows():
+        i, j = queries.index(row["query_budget_s"]), inits.index(row["init_budget_s"])
+        if row["best"] is not None and isinstance(row["best"], str):
+            index[i, j] = names.index(row["best"])
+            ax.text(j, i, f"{row['kendall']:.2f}", ha="center", va="center", fontsize=7)
+        else:
+            ax.text(j, i, "–", ha="center", va="center", fontsize=7, color="0.5")
+    cmap = ListedColormap(palette)
+    cmap.set_bad("0.92")
+    ax.imshow(
+        np.ma.masked_invalid(index),
+        cmap=cmap,
+        vmin=-0.5,
+        vmax=max(len(names), 1) - 0.5,
+        origin="lower",
+        aspect="auto",
+    )
+
+    def label(value: float, unit_s: float | None, unit: str) -> str:
+        text = format_seconds(value)
+        if unit_s and value >= 0.1 * unit_s:
+            text += f"\n≈{value / unit_s:.3g} {unit}"
+        return text
+
+    ax.set_xticks(range(len(inits)), [label(v, arch_seconds, "archs") for v in inits], fontsize=6)
+    ax.set_yticks(
+        range(len(queries)), [label(v, epoch_seconds, "epochs") for v in queries], fontsize=6
+    )
+    ax.set_xlabel("initialisation budget (training set trained to completion + fit)")
+    ax.set_ylabel("query budget per arch (partial training + proxies + query)")
+    ax.set_title(title, fontsize=9)
+    handles = [Patch(color=palette[k], label=name) for k, name in enumerate(names)]
+    ax.legend(handles=handles, fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    return _save(fig, path, dpi=130)
+
+
+def spearman_ci_figure(table: pd.DataFrame, path: str | Path) -> Path:
+    """One panel per task: each proxy's Spearman with its bootstrap CI, the new
+    proxy in red (``naspred compare``).
+
+    Args:
+        table: rows of ``task``, ``proxy``, ``kind`` (``"new"`` marks the new
+            proxy), ``spearman``, ``spearman_lo``, ``spearman_hi``.
+        path: the PNG to write.
+
+    Returns:
+        ``path``.
+    """
+    path = _prepare(path)
+    tasks = list(dict.fromkeys(table["task"]))
+    n_rows = table.groupby("task").size().max()
+    fig = Figure(figsize=(4.2 * len(tasks), 0.9 + 0.32 * n_rows))
+    axes = fig.subplots(1, len(tasks), squeeze=False)
+    for ax, task in zip(axes[0], tasks, strict=True):
+        part = table[table["task"] == task].sort_values("spearman")
+        y = np.arange(len(part))
+        colours = ["tab:red" if k == "new" else "tab:blue" for k in part["kind"]]
+        err = np.vstack(
+            [part["spearman"] - part["spearman_lo"], part["spearman_hi"] - part["spearman"]]
+        )
+        for k, colour in enumerate(colours):
+            ax.errorbar(
+                part["spearman"].iloc[k],
+                y[k],
+                xerr=err[:, k : k + 1],
+                fmt="o",
+                ms=3,
+                color=colour,
+                capsize=2,
+            )
+        ax.set_yticks(y, part["proxy"])
+        ax.axvline(0.0, color="grey", lw=0.5)
+        ax.set_title(task, fontsize=9)
+        ax.set_xlabel(f"Spearman with {TARGET} (95% bootstrap CI)")
+    fig.tight_layout()
+    return _save(fig, path, dpi=120)
