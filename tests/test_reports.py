@@ -22,7 +22,7 @@ from naspred.benchmarks.learning_curves import embedded_learning_curves
 from naspred.errors import InvalidInputError
 from naspred.experiments import run_correlation_study
 from naspred.experiments.predictors import run_predictor_study, write_predictor_tables
-from naspred.experiments.store import ResultsStore
+from naspred.journal import Journal
 from naspred.predictors.spec import PredictorSpec
 from naspred.reports.correlations import OUTPUTS as CORRELATION_OUTPUTS
 from naspred.reports.nas_loop import write_search_outputs
@@ -295,7 +295,7 @@ def test_a_store_in_the_output_dir_survives_every_rewrite(lc_task, tmp_path):
     )
     write_predictor_tables(results, out)
     assert store.read_text().splitlines()[:2] == lines and len(store.read_text().splitlines()) == 4
-    assert len(ResultsStore(store)) == 4
+    assert len(Journal(store)) == 4
     assert set(pd.read_csv(out / "predictors.csv")["seed"]) == {0, 1}
     assert set(snapshot(out)) == {f.name for f in first} | {"store.jsonl"}
 

@@ -20,16 +20,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-from tqdm.auto import tqdm
 
 from naspred.benchmarks.task import Task
-from naspred.errors import InvalidInputError
+from naspred.errors import InvalidInputError, NaspredError
 from naspred.experiments.correlation_stats import (
     cross_correlation,
     mean_cross_correlation,
     mean_ranks,
     proxy_correlations,
 )
+from naspred.experiments.units import MemorySink, Unit, run_units
 from naspred.reports.correlations import write_correlation_tables
 
 log = logging.getLogger(__name__)
@@ -56,6 +56,12 @@ class CorrelationStudy:
         return wide.reindex(index=order, columns=tasks)
 
 
+def _task_correlations(task: Task) -> dict[str, pd.DataFrame]:
+    """One unit of the study: a task's proxy correlations and cross-correlations."""
+    cross, counts = cross_correlation(task)
+    return {"table": proxy_correlations([task], progress=False), "cross": cross, "counts": counts}
+
+
 def run_correlation_study(
     tasks: Sequence[Task],
     out_dir: str | Path,
@@ -67,12 +73,18 @@ def run_correlation_study(
     if not tasks:
         raise InvalidInputError("no tasks to study; see `naspred tasks` for what is available")
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    table = proxy_correlations(tasks, progress=progress)
+    sink = MemorySink()
+    units = [Unit(f"correlations|{task.name}", _task_correlations, (task,)) for task in tasks]
+    run = run_units(units, sink, progress=progress, desc="correlations")
+    if run.failed:
+        raise NaspredError(f"correlation study: {run.failures[0]}")
+    rows = [sink.rows[unit.key] for unit in units]
+    found = [row["table"] for row in rows if not row["table"].empty]
+    # no proxy on any task: the empty table with its columns
+    table = pd.concat(found, ignore_index=True) if found else proxy_correlations([])
     ranks = mean_ranks(table)
-    cross, counts = {}, {}
-    for task in tqdm(tasks, desc="cross-correlations", unit="task", disable=not progress):
-        cross[task.name], counts[task.name] = cross_correlation(task)
+    cross = {task.name: row["cross"] for task, row in zip(tasks, rows, strict=True)}
+    counts = {task.name: row["counts"] for task, row in zip(tasks, rows, strict=True)}
     mean_cross, mean_count = mean_cross_correlation(list(cross.values()))
     study = CorrelationStudy(table, ranks, cross, mean_cross)
 

@@ -92,6 +92,21 @@ class JournalSink:
         self.journal.add({self.journal.key: unit.key, **row})
 
 
+class MemorySink:
+    """Results kept in memory as they are (no JSON round trip), for a study too quick
+    to need resuming (the correlation study): ``rows[key]`` is each unit's row."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, dict[str, Any]] = {}
+
+    def status(self, key: str) -> str | None:
+        row = self.rows.get(key)
+        return None if row is None else str(row["status"])
+
+    def record(self, unit: Unit, row: dict[str, Any]) -> None:
+        self.rows[unit.key] = row
+
+
 @dataclass
 class RunReport:
     """What one :func:`run_units` call did."""
