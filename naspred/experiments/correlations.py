@@ -1,15 +1,8 @@
 """The correlation study: how well each stored proxy ranks architectures, per task.
 
-Produces, in one output directory:
-
-- ``correlations.csv`` — one row per (task, proxy): Spearman, Kendall, Pearson,
-  top-k precision/recall, archs used and non-finite scores dropped;
-- ``mean_rank.csv`` — each proxy's mean rank (by Spearman) across tasks;
-- ``cross_spearman.csv`` — every pairwise Spearman within every task;
-- ``correlations.md`` — the same as readable tables;
-- ``spearman.png`` — proxy x task Spearman heatmap;
-- ``heatmaps/<space>__<dataset>.png`` — cross-proxy Spearman per task (ground truth
-  included), and ``heatmap_mean.png`` averaged over tasks.
+One unit per task (its proxy correlations and cross-proxy correlations) on the unit
+runner, then the tables and figures of :mod:`naspred.reports.correlations` (whose
+docstring lists the files).
 """
 
 from __future__ import annotations
