@@ -50,6 +50,7 @@ class _Unpickler(pickle.Unpickler):
 
 
 def data_file() -> Path | None:
+    """Path of the package's pickled records (``data.anb``), or None if it is not installed."""
     spec = importlib.util.find_spec("analognasbench")
     if spec is None or not spec.submodule_search_locations:
         return None
@@ -57,6 +58,7 @@ def data_file() -> Path | None:
 
 
 def is_available() -> bool:
+    """Whether ``analog-nasbench`` is installed with its data file."""
     path = data_file()
     return path is not None and path.is_file()
 

@@ -41,6 +41,7 @@ def bench_dir() -> Path | None:
 
 
 def is_available() -> bool:
+    """Whether ``nas-bench-graph`` is installed with its table directory."""
     directory = bench_dir()
     return directory is not None and directory.is_dir()
 

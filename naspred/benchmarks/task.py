@@ -132,6 +132,7 @@ class Task:
 
     @property
     def proxy_names(self) -> list[str]:
+        """Names of the proxies this task has scores for, sorted."""
         return sorted(self.proxies)
 
     def has_proxy(self, name: str) -> np.ndarray:

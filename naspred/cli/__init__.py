@@ -50,4 +50,5 @@ _register(app, "make-benchmark", make_benchmark)
 
 
 def main() -> None:  # pragma: no cover - console entry point
+    """Console entry point: run :data:`app` as ``naspred``."""
     app(prog_name="naspred")

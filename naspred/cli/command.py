@@ -20,7 +20,7 @@ EXIT_BAD_INPUT = 2  # click's usage-error status: a bad input, not a crash
 
 
 def setup_logging(verbose: bool) -> None:
-    """naspred's log records on stderr: INFO with ``--verbose``, else WARNING."""
+    """Send naspred's log records to stderr: INFO with ``--verbose``, else WARNING."""
     # basicConfig adds no handler where one exists (pytest, an embedding program);
     # the level is set anyway so that -v takes effect in every invocation.
     logging.basicConfig(format="%(levelname)s %(name)s: %(message)s")
@@ -49,6 +49,8 @@ class NaspredCommand(TyperCommand):
     """
 
     def invoke(self, ctx: typer.Context) -> Any:
+        """Run the sub-command with logging set from its ``--verbose``; a
+        :class:`~naspred.errors.NaspredError` it raises is printed and exits with status 2."""
         setup_logging(bool(ctx.params.get("verbose", False)))
         try:
             return super().invoke(ctx)

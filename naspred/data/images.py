@@ -191,10 +191,12 @@ class BatchProvider:
 
     @property
     def num_classes(self) -> int:
+        """Number of classes of :attr:`dataset` (10 or 100)."""
         return NUM_CLASSES[_check_dataset(self.dataset)]
 
     @property
     def is_fallback(self) -> bool:
+        """Whether batches are Gaussian noise (no image pool was found) rather than images."""
         return self.images is None
 
     @classmethod

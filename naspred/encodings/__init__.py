@@ -1,7 +1,7 @@
-"""Encodings: architecture -> features, read from the labelled-DAG view only.
+r"""Encodings: architecture -> features, read from the labelled-DAG view only.
 
 ``encode(archs, "path", max_paths=30)`` returns one fixed-width matrix for a list
-of archs (or :class:`~naspred.spaces.base.LabelledDAG`\\ s); keep an encoder
+of archs (or :class:`~naspred.spaces.base.LabelledDAG`\ s); keep an encoder
 (``make_encoder(name).fit(train)``) to encode later archs the same way.
 ``to_pyg(arch)`` builds a torch-geometric graph for GNN predictors.
 

@@ -70,6 +70,8 @@ class AdjacencyEncoder(_PaddedEncoder):
         return super()._names() + ops
 
     def transform(self, archs: Iterable[Arch | LabelledDAG]) -> np.ndarray:
+        """Encode ``archs``: an ``(n, n_features)`` array of the padded upper triangle then
+        the one-hot op rows. A DAG with more nodes than fitted raises InvalidInputError."""
         n, vocab = self._fitted("n_nodes_"), self.vocab_
         index = op_index(vocab)
         dags = as_dags(archs)
@@ -95,6 +97,9 @@ class CategoricalEncoder(_PaddedEncoder):
         return [f"op_{i}" for i in range(self.n_nodes_)] + super()._names()
 
     def transform(self, archs: Iterable[Arch | LabelledDAG]) -> np.ndarray:
+        """Encode ``archs``: an ``(n, n_features)`` array of op indices (-1 when padded)
+        then the padded upper triangle. A DAG with more nodes than fitted raises
+        InvalidInputError."""
         n = self._fitted("n_nodes_")
         index = op_index(self.vocab_)
         dags = as_dags(archs)

@@ -99,11 +99,14 @@ class Encoder:
         raise NotImplementedError(f"{type(self).__name__} does not implement transform()")
 
     def fit_transform(self, archs: Iterable[Arch | LabelledDAG]) -> np.ndarray:
+        """Fit on ``archs`` and encode them, as ``fit(archs).transform(archs)`` does; each
+        arch's DAG view is built once."""
         dags = as_dags(archs)
         return self.fit(dags).transform(dags)
 
     @property
     def n_features(self) -> int:
+        """Width of the encoding, ``len(feature_names_)``; raises NotFittedError before ``fit``."""
         return len(self._fitted("feature_names_"))
 
     def _fitted(self, attr: str) -> Any:

@@ -134,6 +134,13 @@ class GraphFeatureEncoder(Encoder):
         self.op_names = op_names
 
     def fit(self, archs: Iterable[Arch | LabelledDAG]) -> GraphFeatureEncoder:
+        """Learn the op vocabulary and the allowed op sets (per ``subsets``) from ``archs``;
+        returns ``self``.
+
+        Raises:
+            InvalidInputError: If ``archs`` is empty or ``subsets`` is not ``"auto"``,
+                ``"all"`` or ``"single"``.
+        """
         dags = as_dags(archs)
         if not dags:
             raise InvalidInputError("cannot fit an encoder on zero architectures")
@@ -162,6 +169,8 @@ class GraphFeatureEncoder(Encoder):
         return self
 
     def transform(self, archs: Iterable[Arch | LabelledDAG]) -> np.ndarray:
+        """Encode ``archs``: an ``(n, n_features)`` array of size, depth and op counts, then
+        the :data:`SUBSET_FEATURES` of every allowed op set."""
         sets = self._fitted("allowed_sets_")
         index = op_index(self.ops_)
         dags = as_dags(archs)

@@ -86,6 +86,13 @@ class PathEncoder(Encoder):
         self.op_names = op_names
 
     def fit(self, archs: Iterable[Arch | LabelledDAG]) -> PathEncoder:
+        """Learn the op vocabulary, the longest path (unless ``max_length`` is given) and
+        the width from ``archs``; returns ``self``.
+
+        Raises:
+            InvalidInputError: If ``archs`` is empty, or the full encoding would be wider
+                than 1,000,000 features and ``max_paths`` is not set.
+        """
         dags = as_dags(archs)
         if not dags:
             raise InvalidInputError("cannot fit an encoder on zero architectures")
@@ -126,6 +133,8 @@ class PathEncoder(Encoder):
         return self.offsets_[len(seq)] + value
 
     def transform(self, archs: Iterable[Arch | LabelledDAG]) -> np.ndarray:
+        """Encode ``archs``: an ``(n, width)`` array of path counts by label. Paths longer
+        than ``max_length_`` or cut by the truncation are not counted."""
         width = self._fitted("width_")
         dags = as_dags(archs)
         out = np.zeros((len(dags), width))

@@ -75,6 +75,8 @@ class Proxy:
 
     @property
     def needs_data(self) -> bool:
+        """Whether the proxy reads a minibatch: ``needs`` names a shared quantity or
+        ``"data"``."""
         return bool(self.needs)
 
 

@@ -42,9 +42,13 @@ _TRIES = 50
 class Space(Protocol):
     """What a NAS loop needs from a search space."""
 
-    def sample(self, rng: np.random.Generator) -> Arch: ...
+    def sample(self, rng: np.random.Generator) -> Arch:
+        """One architecture drawn at random with ``rng``."""
+        ...
 
-    def mutate(self, arch: Arch, rng: np.random.Generator) -> Arch: ...
+    def mutate(self, arch: Arch, rng: np.random.Generator) -> Arch:
+        """A random single-edit neighbour of ``arch``, drawn with ``rng``."""
+        ...
 
 
 Oracle = Callable[[Arch], float]

@@ -21,6 +21,7 @@ _SPACES: dict[str, str] = {
 
 
 def space_names() -> list[str]:
+    """The benchmark names :func:`get_space` accepts, sorted."""
     return sorted(_SPACES)
 
 

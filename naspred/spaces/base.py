@@ -45,6 +45,7 @@ class LabelledDAG:
 
     @property
     def n_nodes(self) -> int:
+        """Number of nodes, ``input`` and ``output`` included."""
         return len(self.ops)
 
 
@@ -108,8 +109,19 @@ class SearchSpace(ABC):
         return options[int(rng.integers(len(options)))]
 
     def sample_many(self, n: int, seed: int = 0) -> list[Arch]:
+        """``n`` architectures drawn with :meth:`sample` from one seeded generator.
+
+        Args:
+            n: How many architectures to draw (duplicates are possible).
+            seed: Seed of the ``numpy`` generator; the same seed gives the same list.
+        """
         rng = np.random.default_rng(seed)
         return [self.sample(rng) for _ in range(n)]
 
     def from_key(self, key: str) -> Arch:
+        """Parse a benchmark key into this space's arch type (see :meth:`Arch.from_key`).
+
+        Raises:
+            ArchKeyError: If ``key`` is not a valid key of this space.
+        """
         return self.arch_type.from_key(key)

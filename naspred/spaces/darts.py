@@ -348,6 +348,7 @@ class ReLUConvBN(nn.Module):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """ReLU, convolution and BatchNorm of ``x``."""
         return self.op(x)
 
 
@@ -365,6 +366,7 @@ class FactorizedReduce(nn.Module):
         self.bn = nn.BatchNorm2d(c_out, affine=affine)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``x`` at half resolution: ReLU, the two offset 1x1 convs concatenated, BatchNorm."""
         x = self.relu(x)
         return self.bn(torch.cat([self.conv_1(x), self.conv_2(x[:, :, 1:, 1:])], dim=1))
 
@@ -388,6 +390,7 @@ class SepConv(nn.Module):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The two ReLU-depthwise-pointwise-BN stages applied to ``x``."""
         return self.op(x)
 
 
@@ -405,6 +408,7 @@ class DilConv(nn.Module):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """ReLU, dilated depthwise conv, pointwise conv and BatchNorm of ``x``."""
         return self.op(x)
 
 
@@ -421,6 +425,7 @@ class Pool(nn.Module):
         self.bn = nn.BatchNorm2d(c, affine=False) if bn else nn.Identity()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The pool of ``x``, then the non-affine BatchNorm when enabled."""
         return self.bn(self.pool(x))
 
 
@@ -451,6 +456,8 @@ class DropPath(nn.Module):
         self.p = p
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``x`` with each sample's branch zeroed with probability ``p`` and the kept ones
+        scaled by ``1/(1-p)`` while training; ``x`` itself in eval mode or when ``p`` is 0."""
         if not self.training or self.p <= 0.0:
             return x
         keep = 1.0 - self.p
@@ -496,6 +503,15 @@ class DartsCell(nn.Module):
         self.reduction = reduction
 
     def forward(self, s0: torch.Tensor, s1: torch.Tensor) -> torch.Tensor:
+        """Output of the cell from the outputs of the two cells before it.
+
+        Args:
+            s0: Output of the cell before the previous one (``c_{k-2}``).
+            s1: Output of the previous cell (``c_{k-1}``).
+
+        Returns:
+            The channel concatenation of the four intermediate nodes.
+        """
         states = [self.preprocess0(s0), self.preprocess1(s1)]
         for k in range(N_NODES):
             h = []
@@ -526,6 +542,7 @@ class AuxiliaryHead(nn.Module):
         self.classifier = nn.Linear(768, num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Auxiliary logits from an 8x8 feature map ``x``."""
         return self.classifier(self.features(x).flatten(1))
 
 
@@ -605,6 +622,16 @@ class DartsNetwork(nn.Module):
     def forward(
         self, x: torch.Tensor, return_aux: bool = False
     ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+        """Logits for a batch of images.
+
+        Args:
+            x: Images of shape ``(B, 3, H, W)``.
+            return_aux: Run the auxiliary head in eval mode too (it always runs while
+                training); ignored without ``auxiliary=True``.
+
+        Returns:
+            The logits, or ``(logits, aux_logits)`` when the auxiliary head ran.
+        """
         s0 = s1 = self.stem(x)
         aux = None
         for i, cell in enumerate(self.cells):
@@ -703,6 +730,7 @@ class DartsSpace(SearchSpace):
         return self._dataset(dataset)[1]
 
     def input_shape(self, dataset: str) -> tuple[int, ...]:
+        """``(3, 32, 32)``, for cifar10 and cifar100; any other dataset raises InvalidInputError."""
         return self._dataset(dataset)[0]
 
     @staticmethod

@@ -258,10 +258,12 @@ class NasBench101Arch(Arch):
 
     @property
     def n_nodes(self) -> int:
+        """Number of nodes of the raw (unpruned) spec, input and output included."""
         return len(self.ops)
 
     @property
     def n_edges(self) -> int:
+        """Number of edges of the raw (unpruned) spec."""
         return _n_edges(self.matrix)
 
     def pruned(self) -> NasBench101Arch:
@@ -358,6 +360,13 @@ class Cell(nn.Module):
         self.output_proj = ConvBnRelu(c_in, c_out, 1) if matrix[0][n - 1] else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The cell's output for input ``x``.
+
+        Each interior vertex applies its op to the sum of its interior predecessors
+        (truncated to its width) and, when the input feeds it, a 1x1 projection of
+        ``x``. The output concatenates the vertices that feed it and adds a projection
+        of ``x`` when the input is wired to it directly.
+        """
         m, ch = self.matrix, self.channels
         n = len(m)
         states: list[torch.Tensor] = [x]
@@ -407,6 +416,7 @@ class NasBench101Network(nn.Module):
         self.classifier = nn.Linear(c_out, num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits of a batch of images ``x`` of shape ``(B, 3, 32, 32)``."""
         return self.classifier(self.features(x).mean(dim=(2, 3)))
 
 
@@ -500,6 +510,7 @@ class NasBench101Space(SearchSpace):
         return _NUM_CLASSES[dataset]
 
     def input_shape(self, dataset: str = "cifar10") -> tuple[int, ...]:
+        """``(3, 32, 32)``, one CIFAR-10 image; any other dataset raises InvalidInputError."""
         self.num_classes(dataset)
         return (3, 32, 32)
 

@@ -102,6 +102,7 @@ class NasBench201Arch(Arch):
         return cls(tuple(int(g) for g in match.groups()))
 
     def to_key(self) -> str:
+        """NB201 key: the six op indices in :data:`EDGES` order, e.g. ``"(2, 0, 2, 3, 3, 2)"``."""
         return "(" + ", ".join(str(o) for o in self.ops) + ")"
 
     @classmethod
@@ -269,6 +270,7 @@ class Zero(nn.Module):
     """The ``none`` op: zeros shaped like the input (kept in the graph as NB201 does)."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Zeros shaped like ``x``, computed as ``x * 0`` so the op stays in the autograd graph."""
         return x.mul(0.0)
 
 
@@ -295,6 +297,7 @@ class NasBench201Cell(nn.Module):
         self.edges = nn.ModuleList(make_op(op, channels) for op in arch.ops)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Apply the cell to ``x``: each node sums its incoming edge ops; returns node 4."""
         nodes = {1: x}
         for target in (2, 3, 4):
             nodes[target] = sum(
@@ -318,6 +321,7 @@ class ResNetBasicBlock(nn.Module):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The shortcut of ``x`` plus its two ReLU-conv-BN (the first of stride 2)."""
         return self.shortcut(x) + self.conv_b(self.conv_a(x))
 
 
@@ -345,6 +349,7 @@ class NasBench201Network(nn.Module):
         self.classifier = nn.Linear(c_prev, num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits of a batch of images ``x`` of shape ``(B, 3, H, W)``."""
         out = self.lastact(self.cells(self.stem(x)))
         return self.classifier(self.global_pooling(out).flatten(1))
 
@@ -450,6 +455,7 @@ class NasBench201Space(SearchSpace):
         self.N = N
 
     def sample(self, rng: np.random.Generator) -> NasBench201Arch:
+        """A cell with each of the six edge ops drawn uniformly (so uniform over all 15,625)."""
         return NasBench201Arch(tuple(int(o) for o in rng.integers(len(OPS), size=len(EDGES))))
 
     def neighbours(self, arch: Arch) -> list[NasBench201Arch]:
@@ -473,9 +479,11 @@ class NasBench201Space(SearchSpace):
         return _dataset_info(dataset)[0]
 
     def input_shape(self, dataset: str) -> tuple[int, ...]:
+        """``(3, 32, 32)`` for cifar10 and cifar100, ``(3, 16, 16)`` for ImageNet16-120."""
         return _dataset_info(dataset)[1]
 
     def build_network(self, arch: Arch, dataset: str) -> NasBench201Network:
+        """The NB201 network (this space's ``C``, ``N``) for ``arch`` on ``dataset``, fresh init."""
         return NasBench201Network(_as_arch(arch), self.num_classes(dataset), C=self.C, N=self.N)
 
     def complexity(self, arch: Arch, dataset: str) -> tuple[float, float]:

@@ -69,6 +69,7 @@ class NasBenchGraphArch(Arch):
 
     @classmethod
     def from_key(cls, key: str) -> NasBenchGraphArch:
+        """Parse a ``(link, ops)`` key, e.g. ``((0, 0, 1, 2), ('gcn', 'gin', 'fc', 'cheb'))``."""
         try:
             link, ops = ast.literal_eval(key)
             return cls(tuple(int(x) for x in link), tuple(str(o) for o in ops))
@@ -79,6 +80,7 @@ class NasBenchGraphArch(Arch):
             ) from err
 
     def to_key(self) -> str:
+        """The key ``str((link, ops))``, the inverse of :meth:`from_key`."""
         return str((self.link, self.ops))
 
     def bench_hash(self) -> int:
@@ -88,10 +90,13 @@ class NasBenchGraphArch(Arch):
         return PackageArch(list(self.link), list(self.ops)).valid_hash()
 
     def canonical(self) -> NasBenchGraphArch:
+        """The benchmark's own representative of this arch's isomorphism class (the arch
+        with the same :meth:`bench_hash`); needs the ``nas-bench-graph`` package."""
         return _representatives()[self.bench_hash()]
 
     def to_dag(self) -> LabelledDAG:
-        # nodes: input, 4 computing nodes, output; leaves feed the output.
+        """Nodes: the input, the four computing nodes labelled by their ops, the output;
+        every leaf (a computing node no other node reads) feeds the output."""
         adj = np.zeros((6, 6), dtype=np.int8)
         for i, src in enumerate(self.link):
             adj[src, i + 1] = 1
@@ -104,7 +109,7 @@ class NasBenchGraphArch(Arch):
 
 @lru_cache(maxsize=1)
 def _representatives() -> dict[int, NasBenchGraphArch]:
-    """bench hash -> the one arch per isomorphism class that the benchmark enumerates."""
+    """Map each bench hash to the one arch of its class that the benchmark enumerates."""
     from nas_bench_graph import Arch as PackageArch
 
     reps: dict[int, NasBenchGraphArch] = {}
@@ -275,6 +280,15 @@ class NasBenchGraphNet(nn.Module):
         )
 
     def forward(self, x: torch.Tensor, edge_index: torch.Tensor) -> torch.Tensor:
+        """Per-node logits of one graph.
+
+        Args:
+            x: Node features, ``(num_nodes, num_features)``.
+            edge_index: Edges in PyG's COO format, ``(2, num_edges)``.
+
+        Returns:
+            ``(num_nodes, num_classes)`` logits.
+        """
         p = self.config.dropout
         x = F.dropout(x, p=p, training=self.training)
         for i, layer in enumerate(self.pre):

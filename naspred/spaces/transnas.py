@@ -120,9 +120,11 @@ class TransNasMicroArch(Arch):
 
     @classmethod
     def from_key(cls, key: str) -> TransNasMicroArch:
+        """TransNAS micro key: the six op digits in edge order, e.g. ``"(3, 2, 3, 0, 2, 3)"``."""
         return cls(_parse_int_tuple(key, "TransNAS-Bench-101 micro", _MICRO_KEY_FORMAT))
 
     def to_key(self) -> str:
+        """The key ``str(ops)``, e.g. ``"(3, 2, 3, 0, 2, 3)"``."""
         return str(tuple(self.ops))
 
     @classmethod
@@ -256,9 +258,11 @@ class TransNasMacroArch(Arch):
 
     @classmethod
     def from_key(cls, key: str) -> TransNasMacroArch:
+        """TransNAS macro key: 4 to 6 block codes, e.g. ``"(4, 4, 2, 1, 3)"``."""
         return cls(_parse_int_tuple(key, "TransNAS-Bench-101 macro", _MACRO_KEY_FORMAT))
 
     def to_key(self) -> str:
+        """The key ``str(codes)``, e.g. ``"(4, 4, 2, 1, 3)"``."""
         return str(tuple(self.codes))
 
     @classmethod
@@ -361,6 +365,7 @@ class MicroCell(nn.Module):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Apply the cell to ``x``: node ``j`` sums its incoming edge ops; returns node 3."""
         nodes = [x]
         for j in (1, 2, 3):
             nodes.append(
@@ -385,6 +390,7 @@ class BasicBlock(nn.Module):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``x`` (projected when the shape changes) plus its two ReLU-conv-BN."""
         residual = x if self.downsample is None else self.downsample(x)
         return residual + self.conv_b(self.conv_a(x))
 
@@ -432,6 +438,8 @@ class TransNasEncoder(nn.Module):
                 nn.init.zeros_(m.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Feature map of images ``x``: ``out_channels`` channels at a quarter of the input
+        resolution, halved again by every stride-2 layer."""
         return self.layers(self.stem(x))
 
 
@@ -533,6 +541,19 @@ class TransNasNetwork(nn.Module):
             self.decoder = nn.Linear(c, num_outputs)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The task's output for a batch.
+
+        Args:
+            x: Images ``(B, 3, H, W)``, or for ``jigsaw`` tiles ``(B, 9, 3, h, w)``; each
+                tile goes through the encoder on its own and the pooled features are
+                concatenated.
+
+        Returns:
+            ``(B, num_outputs)``, or ``(B, num_outputs, H, W)`` for the dense tasks.
+
+        Raises:
+            InvalidInputError: If the task is ``jigsaw`` and ``x`` is not 5-D.
+        """
         if self.task == "jigsaw":
             if x.dim() != 5:
                 raise InvalidInputError(
@@ -600,6 +621,7 @@ class TransNasMicroSpace(_TransNasSpace):
     op_names: ClassVar[tuple[str, ...]] = MICRO_OPS
 
     def sample(self, rng: np.random.Generator) -> TransNasMicroArch:
+        """A cell with each of the six edge digits drawn uniformly (so uniform over all 4,096)."""
         return TransNasMicroArch(tuple(int(o) for o in rng.integers(len(MICRO_OPS), size=6)))
 
     def neighbours(self, arch: Arch) -> list[Arch]:
@@ -613,9 +635,11 @@ class TransNasMicroSpace(_TransNasSpace):
         return out
 
     def all_archs(self) -> list[Arch]:
+        """All 4,096 cells, in lexicographic order of their digit tuples."""
         return list(_all_micro())
 
     def build_network(self, arch: Arch, dataset: str) -> TransNasNetwork:
+        """The ``64-41414`` encoder with ``arch`` in every block, then the task's decoder."""
         assert isinstance(arch, TransNasMicroArch)
         self._check_task(dataset)
         encoder = TransNasEncoder(MICRO_SKELETON, cell_ops=arch.ops)
@@ -631,6 +655,7 @@ class TransNasMacroSpace(_TransNasSpace):
     op_names: ClassVar[tuple[str, ...]] = MACRO_BLOCKS
 
     def sample(self, rng: np.random.Generator) -> TransNasMacroArch:
+        """A skeleton drawn uniformly from the 3,256 valid ones."""
         archs = _all_macro()
         return archs[int(rng.integers(len(archs)))]
 
@@ -654,9 +679,11 @@ class TransNasMacroSpace(_TransNasSpace):
         return out
 
     def all_archs(self) -> list[Arch]:
+        """All 3,256 valid skeletons, shortest first, each length in lexicographic order."""
         return list(_all_macro())
 
     def build_network(self, arch: Arch, dataset: str) -> TransNasNetwork:
+        """The task's network: basic blocks in ``arch``'s skeleton, and the task's decoder."""
         assert isinstance(arch, TransNasMacroArch)
         self._check_task(dataset)
         encoder = TransNasEncoder(arch.codes, cell_ops=None)
