@@ -213,7 +213,6 @@ def make_benchmark(
     Returns:
         The Task of the whole file (archs of earlier runs included).
     """
-
     protocol = protocol or TrainingProtocol()
     if not isinstance(data, DataSource):
         data = DataSource.from_path(data, protocol.dataset)

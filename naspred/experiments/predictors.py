@@ -163,6 +163,7 @@ class TaskArchs:
         self._archs: list[Any] | None = None
 
     def get(self) -> list[Any]:
+        """The task's archs, in key order."""
         if self._archs is None:
             from naspred.spaces import get_space
 

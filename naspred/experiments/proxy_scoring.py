@@ -265,11 +265,15 @@ def compute_task_scores(
             of a shuffled loader per arch), instead of one shared batch. Shared
             batches compare archs on the same images, so batch-sensitive proxies rank
             with less noise; fresh ones reproduce the stored scores' protocol.
+        dataset: the dataset, when ``task`` is a space name.
         device: ``"cpu"`` or ``"cuda"`` (each worker puts its networks there).
-        backend, n_jobs: see :func:`naspred.parallel.parallel_map`.
-        data_root, npz, download: image source, as in
-            :meth:`naspred.data.images.BatchProvider.from_source` (noise fallback, with a
-            warning, when neither is available).
+        backend: ``"local"``, ``"serial"`` or ``"ray"`` (:func:`naspred.parallel.parallel_map`).
+        n_jobs: workers (None: every CPU this process may use).
+        data_root: a torchvision-format CIFAR directory.
+        npz: an ``.npz`` image sample (instead of ``data_root``); with neither, the
+            noise fallback of :meth:`naspred.data.images.BatchProvider.from_source`,
+            with a warning.
+        download: fetch CIFAR into ``data_root`` if it is missing.
         chunk_size: archs per unit of parallel work (and per journal write); default:
             small enough that each worker gets several chunks, at most 16.
         torch_threads: torch threads per worker (local, ray backends).

@@ -201,6 +201,7 @@ class DataSource:
         return cls(dataset=dataset, root=str(path), download=download)
 
     def describe(self) -> str:
+        """One line naming the dataset and where its images come from."""
         return f"{self.dataset} from {self.npz or self.root}"
 
     def load(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

@@ -69,9 +69,13 @@ class Unit:
 class Sink(Protocol):
     """Where a run records finished units and learns which are done."""
 
-    def status(self, key: str) -> str | None: ...
+    def status(self, key: str) -> str | None:
+        """``"ok"``, ``"skipped"`` or ``"failed"`` for a unit recorded before; None if not."""
+        ...
 
-    def record(self, unit: Unit, row: dict[str, Any]) -> None: ...
+    def record(self, unit: Unit, row: dict[str, Any]) -> None:
+        """Keep ``row``, the result of ``unit``, durably where the sink can."""
+        ...
 
 
 class JournalSink:
@@ -85,10 +89,12 @@ class JournalSink:
         self.journal = journal if isinstance(journal, Journal) else Journal(journal)
 
     def status(self, key: str) -> str | None:
+        """The recorded row's status (rows without one are ``ok``), or None."""
         row = self.journal.get(key)
         return None if row is None else str(row.get("status", OK))
 
     def record(self, unit: Unit, row: dict[str, Any]) -> None:
+        """Append the row, keyed by the unit, at once."""
         self.journal.add({self.journal.key: unit.key, **row})
 
 
@@ -100,10 +106,12 @@ class MemorySink:
         self.rows: dict[str, dict[str, Any]] = {}
 
     def status(self, key: str) -> str | None:
+        """The kept row's status, or None."""
         row = self.rows.get(key)
         return None if row is None else str(row["status"])
 
     def record(self, unit: Unit, row: dict[str, Any]) -> None:
+        """Keep the row as it is."""
         self.rows[unit.key] = row
 
 

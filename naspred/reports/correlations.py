@@ -47,7 +47,9 @@ class CorrelationResults(Protocol):
     cross: dict[str, pd.DataFrame]
     mean_cross: pd.DataFrame
 
-    def pivot(self, metric: str = "spearman") -> pd.DataFrame: ...
+    def pivot(self, metric: str = "spearman") -> pd.DataFrame:
+        """Proxies x tasks table of ``metric``."""
+        ...
 
 
 def write_correlation_tables(
