@@ -7,23 +7,7 @@ from typing import Annotated
 
 import typer
 
-from naspred.cli.options import (
-    Device,
-    Download,
-    Embedded,
-    Progress,
-    RetryFailed,
-    SuiteZeroDir,
-    TaskNames,
-    Verbose,
-    check_image_source,
-    data_root_option,
-    n_archs_option,
-    npz_option,
-    out_option,
-    seed_option,
-    split_list,
-)
+from naspred.cli import options as opt
 
 
 def compare(
@@ -34,14 +18,14 @@ def compare(
             "(fn(ctx) -> float, see docs/examples/my_proxy.py), or a registered name."
         ),
     ],
-    task: TaskNames = None,
-    suite_zero_dir: SuiteZeroDir = None,
-    embedded: Embedded = None,
+    task: opt.TaskNames = None,
+    suite_zero_dir: opt.SuiteZeroDir = None,
+    embedded: opt.Embedded = None,
     n_archs: Annotated[
-        int, n_archs_option("Archs per task, drawn by --seed from those with stored scores.")
+        int, opt.n_archs_option("Archs per task, drawn by --seed from those with stored scores.")
     ] = 100,
     batch_size: Annotated[int, typer.Option(help="Minibatch size for the proxies.")] = 32,
-    seed: Annotated[int, seed_option("Seeds the archs, batch, init and bootstrap.")] = 0,
+    seed: Annotated[int, opt.seed_option("Seeds the archs, batch, init and bootstrap.")] = 0,
     n_boot: Annotated[int, typer.Option(help="Bootstrap resamples for the CIs.")] = 1000,
     live_baseline: Annotated[
         list[str] | None,
@@ -52,17 +36,19 @@ def compare(
             show_default="none",
         ),
     ] = None,
-    npz: Annotated[Path | None, npz_option("CIFAR images from an .npz sample.")] = None,
+    npz: Annotated[Path | None, opt.npz_option("CIFAR images from an .npz sample.")] = None,
     data_root: Annotated[
         Path | None,
-        data_root_option("CIFAR images from a torchvision-format directory instead."),
+        opt.data_root_option("CIFAR images from a torchvision-format directory instead."),
     ] = None,
-    download: Download = False,
-    device: Device = "cpu",
-    out: Annotated[Path | None, out_option("Output directory.", "results/compare/<proxy>")] = None,
-    progress: Progress = True,
-    retry_failed: RetryFailed = False,
-    verbose: Verbose = False,
+    download: opt.Download = False,
+    device: opt.Device = "cpu",
+    out: Annotated[
+        Path | None, opt.out_option("Output directory.", "results/compare/<proxy>")
+    ] = None,
+    progress: opt.Progress = True,
+    retry_failed: opt.RetryFailed = False,
+    verbose: opt.Verbose = False,
 ) -> None:
     """Rank a new proxy against every stored baseline: Spearman/Kendall with bootstrap
     CIs, rank per task, mean rank, and its correlation with each baseline.
@@ -71,9 +57,9 @@ def compare(
     from naspred.benchmarks import load_tasks
     from naspred.experiments.compare import resolve_proxy, run_compare
 
-    check_image_source(npz, data_root, required=False)
+    opt.check_image_source(npz, data_root, required=False)
     name = resolve_proxy(proxy)  # before loading tasks: a typo fails at once
-    chosen = load_tasks(split_list(task), suite_zero=suite_zero_dir, embedded=embedded)
+    chosen = load_tasks(opt.split_list(task), suite_zero=suite_zero_dir, embedded=embedded)
     result = run_compare(
         name,
         chosen,
@@ -82,7 +68,7 @@ def compare(
         batch_size=batch_size,
         seed=seed,
         n_boot=n_boot,
-        live_baselines=split_list(live_baseline),
+        live_baselines=opt.split_list(live_baseline),
         data=npz if npz is not None else data_root,
         download=download,
         device=device,

@@ -7,35 +7,28 @@ from typing import Annotated
 
 import typer
 
-from naspred.cli.options import (
-    RESULTS,
-    Embedded,
-    Progress,
-    SuiteZeroDir,
-    TaskNames,
-    Verbose,
-    out_option,
-    split_list,
-)
+from naspred.cli import options as opt
 
 
 def correlations(
-    task: TaskNames = None,
-    suite_zero_dir: SuiteZeroDir = None,
-    embedded: Embedded = None,
+    task: opt.TaskNames = None,
+    suite_zero_dir: opt.SuiteZeroDir = None,
+    embedded: opt.Embedded = None,
     out: Annotated[
         Path | None,
-        out_option("Output directory.", default="results/correlations/<embedded|suite_zero|all>"),
+        opt.out_option(
+            "Output directory.", default="results/correlations/<embedded|suite_zero|all>"
+        ),
     ] = None,
-    progress: Progress = True,
-    verbose: Verbose = False,
+    progress: opt.Progress = True,
+    verbose: opt.Verbose = False,
 ) -> None:
     """Spearman/Kendall of every stored proxy per task, mean ranks, and cross-proxy
     heatmaps, written as markdown + CSV + PNG."""
     from naspred.benchmarks import load_tasks
     from naspred.experiments import run_correlation_study
 
-    chosen = load_tasks(split_list(task), suite_zero=suite_zero_dir, embedded=embedded)
+    chosen = load_tasks(opt.split_list(task), suite_zero=suite_zero_dir, embedded=embedded)
     if out is None:
         out = default_out(suite_zero_dir, embedded)
     study = run_correlation_study(chosen, out, progress=progress)
@@ -52,4 +45,4 @@ def default_out(suite_zero_dir: Path | None, embedded: bool | None) -> Path:
     with_sz = resolve_dir(suite_zero_dir) is not None
     with_embedded = embedded or (embedded is None and not with_sz)
     kind = "all" if with_sz and with_embedded else "suite_zero" if with_sz else "embedded"
-    return RESULTS / "correlations" / kind
+    return opt.RESULTS / "correlations" / kind

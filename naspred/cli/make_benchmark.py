@@ -7,53 +7,34 @@ from typing import Annotated
 
 import typer
 
-from naspred.cli.options import (
-    Backend,
-    Device,
-    Download,
-    Progress,
-    RetryFailed,
-    TorchThreads,
-    Verbose,
-    check_image_source,
-    data_root_option,
-    keys_file_option,
-    n_archs_option,
-    n_jobs_option,
-    npz_option,
-    out_option,
-    proxy_option,
-    read_keys,
-    seed_option,
-    split_list,
-)
+from naspred.cli import options as opt
 from naspred.errors import InvalidInputError
 
 
 def make_benchmark(
     out: Annotated[
         Path,
-        out_option("The learning-curve file (JSON lines); resumed if it exists."),
+        opt.out_option("The learning-curve file (JSON lines); resumed if it exists."),
     ],
     space: Annotated[str, typer.Option(help="Search space.")] = "nasbench201",
     n_archs: Annotated[
         int | None,
-        n_archs_option("Distinct archs to pick with --seed (one per isomorphism class)."),
+        opt.n_archs_option("Distinct archs to pick with --seed (one per isomorphism class)."),
     ] = None,
     keys_file: Annotated[
         Path | None,
-        keys_file_option("Train these archs instead: a text file with one arch key per line."),
+        opt.keys_file_option("Train these archs instead: a text file with one arch key per line."),
     ] = None,
-    seed: Annotated[int, seed_option("Picks the archs; seeds every arch's training.")] = 0,
+    seed: Annotated[int, opt.seed_option("Picks the archs; seeds every arch's training.")] = 0,
     npz: Annotated[
         Path | None,
-        npz_option("Images from an .npz with train_x/train_y and test_x/test_y."),
+        opt.npz_option("Images from an .npz with train_x/train_y and test_x/test_y."),
     ] = None,
     data_root: Annotated[
         Path | None,
-        data_root_option("Images from a torchvision-format CIFAR directory instead."),
+        opt.data_root_option("Images from a torchvision-format CIFAR directory instead."),
     ] = None,
-    download: Download = False,
+    download: opt.Download = False,
     dataset: Annotated[str, typer.Option(help="cifar10 or cifar100.")] = "cifar10",
     epochs: Annotated[int, typer.Option(help="Training epochs per arch.")] = 12,
     batch_size: Annotated[int, typer.Option(help="Training minibatch size.")] = 128,
@@ -78,22 +59,22 @@ def make_benchmark(
     ] = None,
     proxy: Annotated[
         list[str] | None,
-        proxy_option(
+        opt.proxy_option(
             "Zero-cost proxies scored on each network at initialisation (for OMNI and "
             "the trade-off study), e.g. 'jacov,synflow'",
             default="none",
         ),
     ] = None,
-    device: Device = "cpu",
-    backend: Backend = "local",
+    device: opt.Device = "cpu",
+    backend: opt.Backend = "local",
     n_jobs: Annotated[
         int | None,
-        n_jobs_option("Archs trained at once (on a GPU: networks sharing it).", default="CPUs"),
+        opt.n_jobs_option("Archs trained at once (on a GPU: networks sharing it).", default="CPUs"),
     ] = None,
-    torch_threads: TorchThreads = 1,
-    progress: Progress = True,
-    retry_failed: RetryFailed = False,
-    verbose: Verbose = False,
+    torch_threads: opt.TorchThreads = 1,
+    progress: opt.Progress = True,
+    retry_failed: opt.RetryFailed = False,
+    verbose: opt.Verbose = False,
 ) -> None:
     """Train archs of a space from scratch and record per-epoch train/val loss and
     accuracy and epoch times in a resumable learning-curve file."""
@@ -102,7 +83,7 @@ def make_benchmark(
     from naspred.experiments.lc_benchmark import make_benchmark as run
     from naspred.experiments.training import DataSource, TrainingProtocol
 
-    check_image_source(npz, data_root, required=True)
+    opt.check_image_source(npz, data_root, required=True)
     if (n_archs is None) == (keys_file is None):
         raise InvalidInputError("give exactly one of --n-archs or --keys-file")
     protocol = TrainingProtocol(
@@ -120,7 +101,7 @@ def make_benchmark(
         image_size=image_size,
         train_size=train_size,
         val_size=val_size,
-        proxies=tuple(split_list(proxy)),
+        proxies=tuple(opt.split_list(proxy)),
     )
     source = DataSource(
         dataset=dataset,
@@ -133,7 +114,7 @@ def make_benchmark(
         out,
         source,
         protocol,
-        keys=read_keys(keys_file),
+        keys=opt.read_keys(keys_file),
         n_archs=n_archs,
         seed=seed,
         device=device,

@@ -7,49 +7,31 @@ from typing import Annotated
 
 import typer
 
-from naspred.cli.options import (
-    RESULTS,
-    CurveFiles,
-    Embedded,
-    Progress,
-    RetryFailed,
-    SuiteZeroDir,
-    TaskNames,
-    Verbose,
-    check_predictors,
-    int_list,
-    int_list_option,
-    out_option,
-    predictor_option,
-    predictor_specs,
-    seeds_option,
-    split_list,
-    store_option,
-)
+from naspred.cli import options as opt
 
 TRAIN_SIZES = "10,20,50,100,200,500,1000"
 SEEDS = "0-4"
 
 
 def predictors(
-    task: TaskNames = None,
+    task: opt.TaskNames = None,
     predictor: Annotated[
-        list[str] | None, predictor_option(default="every model-based predictor")
+        list[str] | None, opt.predictor_option(default="every model-based predictor")
     ] = None,
     train_sizes: Annotated[
-        list[str] | None, int_list_option("--train-sizes", "Training-set sizes", TRAIN_SIZES)
+        list[str] | None, opt.int_list_option("--train-sizes", "Training-set sizes", TRAIN_SIZES)
     ] = None,
-    seeds: Annotated[list[str] | None, seeds_option(SEEDS)] = None,
+    seeds: Annotated[list[str] | None, opt.seeds_option(SEEDS)] = None,
     test_size: Annotated[int, typer.Option(help="Held-out archs per task and seed.")] = 1000,
-    suite_zero_dir: SuiteZeroDir = None,
-    embedded: Embedded = None,
-    curves: CurveFiles = None,
-    store: Annotated[Path, store_option()] = RESULTS / "predictors" / "store.jsonl",
-    out: Annotated[Path, out_option("Output directory for tables and figures.")] = RESULTS
+    suite_zero_dir: opt.SuiteZeroDir = None,
+    embedded: opt.Embedded = None,
+    curves: opt.CurveFiles = None,
+    store: Annotated[Path, opt.store_option()] = opt.RESULTS / "predictors" / "store.jsonl",
+    out: Annotated[Path, opt.out_option("Output directory for tables and figures.")] = opt.RESULTS
     / "predictors",
-    progress: Progress = True,
-    retry_failed: RetryFailed = False,
-    verbose: Verbose = False,
+    progress: opt.Progress = True,
+    retry_failed: opt.RetryFailed = False,
+    verbose: opt.Verbose = False,
 ) -> None:
     """Predictor quality (Kendall, Spearman, MAE, ...) and fit/query time against
     training-set size; resumable.
@@ -59,12 +41,12 @@ def predictors(
     from naspred.experiments.predictors import run_predictor_study, write_predictor_tables
     from naspred.predictors import model_based_predictors
 
-    specs = predictor_specs(predictor or model_based_predictors())
-    check_predictors(specs)  # before loading tasks: a typo fails at once
-    sizes = int_list(train_sizes or [TRAIN_SIZES], "--train-sizes")
-    seed_list = int_list(seeds or [SEEDS], "--seeds")
+    specs = opt.predictor_specs(predictor or model_based_predictors())
+    opt.check_predictors(specs)  # before loading tasks: a typo fails at once
+    sizes = opt.int_list(train_sizes or [TRAIN_SIZES], "--train-sizes")
+    seed_list = opt.int_list(seeds or [SEEDS], "--seeds")
     chosen = load_tasks(
-        split_list(task), suite_zero=suite_zero_dir, embedded=embedded, curves=curves or ()
+        opt.split_list(task), suite_zero=suite_zero_dir, embedded=embedded, curves=curves or ()
     )
     results = run_predictor_study(
         chosen,

@@ -7,28 +7,7 @@ from typing import Annotated
 
 import typer
 
-from naspred.cli.options import (
-    RESULTS,
-    Backend,
-    Device,
-    Download,
-    Embedded,
-    Progress,
-    RetryFailed,
-    SuiteZeroDir,
-    TorchThreads,
-    Verbose,
-    data_root_option,
-    keys_file_option,
-    n_archs_option,
-    n_jobs_option,
-    npz_option,
-    out_option,
-    proxy_option,
-    read_keys,
-    seed_option,
-    split_list,
-)
+from naspred.cli import options as opt
 from naspred.errors import UnknownTaskError
 
 
@@ -62,29 +41,29 @@ def compute(
         ),
     ],
     proxy: Annotated[
-        list[str] | None, proxy_option("Proxy names", default="every registered one")
+        list[str] | None, opt.proxy_option("Proxy names", default="every registered one")
     ] = None,
     n_archs: Annotated[
         int | None,
-        n_archs_option("Archs to sample per task (seeded).", default="all of the task's"),
+        opt.n_archs_option("Archs to sample per task (seeded).", default="all of the task's"),
     ] = None,
     keys_file: Annotated[
         Path | None,
-        keys_file_option("Score exactly these arch keys: a text file, one key per line."),
+        opt.keys_file_option("Score exactly these arch keys: a text file, one key per line."),
     ] = None,
     out: Annotated[
         Path,
-        out_option(
+        opt.out_option(
             "Output directory: zc_<space>.json (Suite-Zero layout) plus its journal "
             "and failures files; a rerun resumes from them."
         ),
-    ] = RESULTS / "proxies",
-    device: Device = "cpu",
-    backend: Backend = "local",
+    ] = opt.RESULTS / "proxies",
+    device: opt.Device = "cpu",
+    backend: opt.Backend = "local",
     n_jobs: Annotated[
-        int | None, n_jobs_option("Workers.", default="every CPU (local), cluster's (ray)")
+        int | None, opt.n_jobs_option("Workers.", default="every CPU (local), cluster's (ray)")
     ] = None,
-    seed: Annotated[int, seed_option("Arch sample, initialisation, minibatch.")] = 0,
+    seed: Annotated[int, opt.seed_option("Arch sample, initialisation, minibatch.")] = 0,
     batch_size: Annotated[int, typer.Option(help="Minibatch of the data proxies.")] = 32,
     fresh_batches: Annotated[
         bool,
@@ -96,23 +75,23 @@ def compute(
     ] = False,
     data_root: Annotated[
         Path | None,
-        data_root_option("CIFAR directory in the torchvision layout (cifar-10-batches-py/)."),
+        opt.data_root_option("CIFAR directory in the torchvision layout (cifar-10-batches-py/)."),
     ] = None,
     npz: Annotated[
         Path | None,
-        npz_option("An .npz image sample (train_x, train_y), used if --data-root is not."),
+        opt.npz_option("An .npz image sample (train_x, train_y), used if --data-root is not."),
     ] = None,
-    download: Download = False,
+    download: opt.Download = False,
     chunk_size: Annotated[
         int | None,
         typer.Option(help="Archs per unit of parallel work.", show_default="automatic"),
     ] = None,
-    torch_threads: TorchThreads = 1,
-    suite_zero_dir: SuiteZeroDir = None,
-    embedded: Embedded = None,
-    progress: Progress = True,
-    retry_failed: RetryFailed = False,
-    verbose: Verbose = False,
+    torch_threads: opt.TorchThreads = 1,
+    suite_zero_dir: opt.SuiteZeroDir = None,
+    embedded: opt.Embedded = None,
+    progress: opt.Progress = True,
+    retry_failed: opt.RetryFailed = False,
+    verbose: opt.Verbose = False,
 ) -> None:
     """Score archs of each task with zero-cost proxies; resumable.
 
@@ -121,14 +100,14 @@ def compute(
     from naspred.experiments.proxy_scoring import compute_task_scores, output_path
     from naspred.proxies import proxy_names
 
-    names = split_list(proxy) or proxy_names()
-    keys = read_keys(keys_file)
+    names = opt.split_list(proxy) or proxy_names()
+    keys = opt.read_keys(keys_file)
     if device.startswith("cuda") and backend != "serial" and (n_jobs or 0) != 1:
         typer.secho(
             "note: each worker uses the GPU; consider --n-jobs 1 (or a few) with cuda",
             err=True,
         )
-    for chosen in _tasks(split_list(task), suite_zero_dir, embedded):
+    for chosen in _tasks(opt.split_list(task), suite_zero_dir, embedded):
         space = chosen.space if not isinstance(chosen, str) else chosen.split("/")[0]
         summary = compute_task_scores(
             chosen,

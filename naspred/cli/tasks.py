@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import typer
 
-from naspred.cli.options import CurveFiles, Embedded, SuiteZeroDir, Verbose
+from naspred.cli import options as opt
 
 
 def tasks(
-    suite_zero_dir: SuiteZeroDir = None,
-    embedded: Embedded = None,
-    curves: CurveFiles = None,
-    verbose: Verbose = False,
+    suite_zero_dir: opt.SuiteZeroDir = None,
+    embedded: opt.Embedded = None,
+    curves: opt.CurveFiles = None,
+    verbose: opt.Verbose = False,
 ) -> None:
     """List every task the installed sources provide, with sizes and metrics."""
     from naspred.benchmarks import load_tasks, task_table

@@ -7,25 +7,7 @@ from typing import Annotated
 
 import typer
 
-from naspred.cli.options import (
-    RESULTS,
-    CurveFiles,
-    Embedded,
-    Progress,
-    RetryFailed,
-    SuiteZeroDir,
-    TaskNames,
-    Verbose,
-    check_predictors,
-    int_list,
-    int_list_option,
-    out_option,
-    predictor_option,
-    predictor_specs,
-    seeds_option,
-    split_list,
-    store_option,
-)
+from naspred.cli import options as opt
 from naspred.errors import InvalidInputError
 
 TRAIN_SIZES = "10,30,100,300"
@@ -33,42 +15,42 @@ SEEDS = "0-2"
 
 
 def tradeoff(
-    task: TaskNames = None,
+    task: opt.TaskNames = None,
     predictor: Annotated[
         list[str] | None,
-        predictor_option(
+        opt.predictor_option(
             default="naspred.experiments.tradeoff.DEFAULT_PREDICTORS",
             example="'omni:n_estimators=200'",
         ),
     ] = None,
     train_sizes: Annotated[
-        list[str] | None, int_list_option("--train-sizes", "Training-set sizes", TRAIN_SIZES)
+        list[str] | None, opt.int_list_option("--train-sizes", "Training-set sizes", TRAIN_SIZES)
     ] = None,
     query_epochs: Annotated[
         list[str] | None,
-        int_list_option(
+        opt.int_list_option(
             "--query-epochs", "Epochs of partial curve at query", "1,2,4,8,... < epochs"
         ),
     ] = None,
-    seeds: Annotated[list[str] | None, seeds_option(SEEDS)] = None,
+    seeds: Annotated[list[str] | None, opt.seeds_option(SEEDS)] = None,
     test_size: Annotated[
         int | None,
         typer.Option(help="Held-out archs per seed.", show_default="200, or half a smaller task's"),
     ] = None,
-    suite_zero_dir: SuiteZeroDir = None,
-    embedded: Embedded = None,
-    curves: CurveFiles = None,
-    store: Annotated[Path, store_option()] = RESULTS / "tradeoff" / "store.jsonl",
+    suite_zero_dir: opt.SuiteZeroDir = None,
+    embedded: opt.Embedded = None,
+    curves: opt.CurveFiles = None,
+    store: Annotated[Path, opt.store_option()] = opt.RESULTS / "tradeoff" / "store.jsonl",
     out: Annotated[
         Path,
-        out_option(
+        opt.out_option(
             "Output directory for tables and figures (a sub-directory per task "
             "when there are several)."
         ),
-    ] = RESULTS / "tradeoff",
-    progress: Progress = True,
-    retry_failed: RetryFailed = False,
-    verbose: Verbose = False,
+    ] = opt.RESULTS / "tradeoff",
+    progress: opt.Progress = True,
+    retry_failed: opt.RetryFailed = False,
+    verbose: opt.Verbose = False,
 ) -> None:
     """Initialisation vs query budget: the best predictor (Kendall tau) per budget cell
     on each task with learning curves and epoch times; resumable.
@@ -81,13 +63,13 @@ def tradeoff(
         write_tradeoff_tables,
     )
 
-    specs = predictor_specs(predictor or DEFAULT_PREDICTORS)
-    check_predictors(specs)  # before loading tasks: a typo fails at once
-    sizes = int_list(train_sizes or [TRAIN_SIZES], "--train-sizes")
-    epochs = int_list(query_epochs, "--query-epochs") or None
-    seed_list = int_list(seeds or [SEEDS], "--seeds")
+    specs = opt.predictor_specs(predictor or DEFAULT_PREDICTORS)
+    opt.check_predictors(specs)  # before loading tasks: a typo fails at once
+    sizes = opt.int_list(train_sizes or [TRAIN_SIZES], "--train-sizes")
+    epochs = opt.int_list(query_epochs, "--query-epochs") or None
+    seed_list = opt.int_list(seeds or [SEEDS], "--seeds")
     found = load_tasks(
-        split_list(task), suite_zero=suite_zero_dir, embedded=embedded, curves=curves or ()
+        opt.split_list(task), suite_zero=suite_zero_dir, embedded=embedded, curves=curves or ()
     )
     chosen = [t for t in found if "epoch_time" in t.curves]
     if not chosen:
