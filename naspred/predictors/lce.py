@@ -28,7 +28,7 @@ from typing import ClassVar
 import numpy as np
 
 from naspred.errors import InvalidInputError
-from naspred.predictors.early_stopping import CurvePredictor
+from naspred.predictors._curves import CurvePredictor
 from naspred.predictors.registry import register_predictor
 
 #: curve values are fitted as fractions of 1; stored curves are in percent
@@ -115,26 +115,16 @@ MODELS: tuple[CurveModel, ...] = (
         (0.0, 0.0, -20.0),
         (1.0, 10.0, 10.0),
     ),
-    CurveModel(
-        "mmf",
-        _mmf,
-        lambda x, y: [_top(y), _bottom(y), 0.5, 1.0],
-        (0.0, 0.0, 1e-4, 1e-2),
-        (1.0, 1.0, 10.0, 10.0),
-    ),
-    CurveModel(
-        "janoschek",
-        _janoschek,
-        lambda x, y: [_top(y), _bottom(y), 0.5, 1.0],
-        (0.0, 0.0, 1e-4, 1e-2),
-        (1.0, 1.0, 10.0, 10.0),
-    ),
-    CurveModel(
-        "weibull",
-        _weibull,
-        lambda x, y: [_top(y), _bottom(y), 0.5, 1.0],
-        (0.0, 0.0, 1e-4, 1e-2),
-        (1.0, 1.0, 10.0, 10.0),
+    *(
+        # the sigmoidal families share one parametrisation: asymptote, start, rate, shape
+        CurveModel(
+            name,
+            f,
+            lambda x, y: [_top(y), _bottom(y), 0.5, 1.0],
+            (0.0, 0.0, 1e-4, 1e-2),
+            (1.0, 1.0, 10.0, 10.0),
+        )
+        for name, f in (("mmf", _mmf), ("janoschek", _janoschek), ("weibull", _weibull))
     ),
     CurveModel(
         "hill3",
@@ -284,20 +274,24 @@ def extrapolate_curves(
 class LCE(CurvePredictor):
     """Learning-curve extrapolation (Domhan et al., IJCAI 2015): per arch, an
     ensemble of parametric curve models fitted to the first ``epochs`` epochs of
-    validation accuracy and extrapolated to ``final_epoch`` (None: the last epoch
-    of the schedule is unknown, so the models' value at epoch 1e6, i.e. their
-    asymptote). Point fits weighted by fit quality, no MCMC (see the module
-    docstring). Training-free; reads ``info["curve:val_accuracy"]`` (percent)."""
+    validation accuracy and extrapolated to ``final_epoch``. Point fits weighted by
+    fit quality, no MCMC (see the module docstring). Training-free; reads
+    ``info["curve:val_accuracy"]`` (percent).
+
+    Args:
+        epochs: epochs of validation accuracy the curve models are fitted to.
+        final_epoch: the epoch extrapolated to; None: the last epoch of the schedule
+            is unknown, so the models' value at epoch 1e6, i.e. their asymptote.
+        noise: a squared accuracy fraction added to each model's mean squared
+            residual before weighting by its inverse (1e-4: one point of accuracy),
+            so that a near-perfect fit does not take all the weight.
+    """
 
     description: ClassVar[str] = "parametric learning-curve ensemble extrapolated to final_epoch"
     paper: ClassVar[str] = "Domhan et al., IJCAI 2015"
 
-    def __init__(
-        self, epochs: int = 5, final_epoch: int | None = None, noise: float = 1e-4
-    ) -> None:
-        self.epochs = epochs
-        self.final_epoch = final_epoch
-        self.noise = noise
+    final_epoch: int | None = None
+    noise: float = 1e-4
 
     def _score(self, curves: dict[str, np.ndarray]) -> np.ndarray:
         final = 1e6 if self.final_epoch is None else float(self.final_epoch)
