@@ -62,6 +62,9 @@ class CurvePredictor(Predictor):
         return self
 
     def query(self, archs: Sequence[ArchLike], info: Info | None = None) -> np.ndarray:
+        # fit learns nothing, but the API is the same for every predictor: a caller
+        # that skips it has skipped the check that the curves can be had
+        self._check_fitted("n_train_", " (it learns nothing: fit([], []) suffices)")
         self._check_epochs()
         side = self._side_data(info, len(archs))
         return self._score({m: side[curve_key(m)] for m in self.curve_metrics})

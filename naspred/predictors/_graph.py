@@ -61,13 +61,31 @@ def train_graph_network(
     seed: int = 0,
     threads: int | None = 1,
 ) -> nn.Module:
-    """Build a network with ``build()`` and train it on torch-geometric graphs with
-    targets ``z`` (Adam, optional cosine learning-rate decay); fully determined by
-    ``seed``.
+    """Build a network with ``build()`` and train it on torch-geometric graphs;
+    fully determined by ``seed``.
 
-    Torch's global random state is forked and restored, and ``threads`` sets
-    torch's intra-op threads for the duration (restored after), as in
+    Torch's global random state is forked and restored, as in
     :func:`naspred.predictors._nn.train_network`. The graphs are not modified.
+
+    Args:
+        build: makes the network (called once, with torch seeded by ``seed``).
+        graphs: torch-geometric ``Data`` objects.
+        z: one target per graph.
+        epochs: passes over the graphs.
+        lr: Adam's initial learning rate.
+        batch_size: graphs per minibatch (in a seeded random order).
+        weight_decay: Adam's L2 weight decay.
+        cosine: decay the learning rate to 0 over ``epochs`` by a cosine.
+        loss_fn: the loss of the network on a batch whose targets are ``batch.y``.
+        seed: seed of the initialisation and of the minibatch order.
+        threads: torch's intra-op threads for the duration (restored after); None:
+            as they are.
+
+    Returns:
+        The trained network, in eval mode.
+
+    Raises:
+        InvalidInputError: ``graphs`` and ``z`` differ in length.
     """
     from torch_geometric.loader import DataLoader
 
@@ -108,8 +126,19 @@ def predict_graphs(
     threads: int | None = 1,
     method: str = "forward",
 ) -> np.ndarray:
-    """``model``'s outputs (``method="embed"``: its graph embeddings) for
-    ``graphs``, in eval mode, as float64 rows in the graphs' order."""
+    """``model``'s outputs for ``graphs``, in eval mode.
+
+    Args:
+        model: a trained graph network.
+        graphs: torch-geometric ``Data`` objects.
+        batch_size: graphs per forward pass (no effect on the values).
+        threads: torch's intra-op threads for the duration; None: as they are.
+        method: the network's method to call, ``"forward"`` (predictions) or
+            ``"embed"`` (graph embeddings).
+
+    Returns:
+        Float64 rows (or values) in the graphs' order.
+    """
     from torch_geometric.data import Batch
 
     model.eval()

@@ -52,9 +52,11 @@ class FeedForward(nn.Module):
         self.head = nn.Linear(width, 1)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
+        """The last hidden layer's activations, ``(n, width)``."""
         return self.body(x)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """One prediction per row of ``x``, ``(n,)``."""
         return self.head(self.body(x)).squeeze(-1)
 
 
@@ -91,8 +93,27 @@ def train_network(
     """Train a :class:`FeedForward` regressor with Adam; fully determined by ``seed``.
 
     Torch's global random state is forked and restored, so training leaves no
-    trace in other code's random streams. ``threads`` sets torch's intra-op
-    threads for the duration (restored after).
+    trace in other code's random streams.
+
+    Args:
+        X: features, ``(n, d)``.
+        z: targets, ``(n,)``.
+        hidden: widths of the hidden layers.
+        activation: ``"relu"`` or ``"tanh"``.
+        epochs: passes over the data.
+        lr: Adam's learning rate.
+        batch_size: minibatch size (minibatches in a seeded random order).
+        weight_decay: Adam's L2 weight decay.
+        loss: ``"l1"`` or ``"mse"``.
+        seed: seed of the initialisation and of the minibatch order.
+        threads: torch's intra-op threads for the duration (restored after); None:
+            as they are.
+
+    Returns:
+        The trained network, in eval mode.
+
+    Raises:
+        InvalidInputError: an unknown ``loss`` or ``activation``.
     """
     losses = {"l1": nn.functional.l1_loss, "mse": nn.functional.mse_loss}
     if loss not in losses:

@@ -102,9 +102,21 @@ class DataNeeds:
 def task_info(
     task: Any, rows: Sequence[int] | np.ndarray, needs: DataNeeds
 ) -> dict[str, np.ndarray]:
-    """The ``info`` mapping ``needs`` asks for, for the archs at ``rows`` of a
-    :class:`naspred.benchmarks.Task`: stored proxy scores, and the first
-    ``needs.curve_epochs`` epochs of each stored curve in ``needs.curve_metrics``."""
+    """The ``info`` mapping ``needs`` asks for, for some archs of a task.
+
+    Args:
+        task: a :class:`naspred.benchmarks.Task`.
+        rows: the archs' rows in ``task``.
+        needs: what the predictor reads (its :attr:`Predictor.needs`).
+
+    Returns:
+        ``"proxy:<name>"`` -> the stored scores of each proxy in ``needs.proxies``,
+        and ``"curve:<metric>"`` -> the first ``needs.curve_epochs`` epochs of each
+        stored curve in ``needs.curve_metrics``, aligned with ``rows``.
+
+    Raises:
+        MissingInfoError: the task stores no such proxy or curve, or too few epochs.
+    """
     rows = np.asarray(rows)
     info: dict[str, np.ndarray] = {}
     for name in needs.proxies:

@@ -47,6 +47,7 @@ class BonasGCN(nn.Module):
         self.head = nn.Linear(hidden, 1)
 
     def embed(self, batch: Any) -> torch.Tensor:
+        """One embedding per graph of the batch, ``(graphs, width)``."""
         x = batch.x
         for conv, norm in zip(self.convs, self.norms, strict=True):
             x = torch.relu(norm(conv(x, batch.edge_index)))
@@ -54,6 +55,7 @@ class BonasGCN(nn.Module):
         return x[batch.ptr[1:] - 1]
 
     def forward(self, batch: Any) -> torch.Tensor:
+        """One prediction per graph of the batch, ``(graphs,)``."""
         return self.head(self.embed(batch)).squeeze(-1)
 
 

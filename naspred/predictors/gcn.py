@@ -38,6 +38,7 @@ class BiGCNLayer(nn.Module):
         self.backward_conv = GCNConv(in_dim, out_dim)
 
     def forward(self, x: torch.Tensor, edge_index: torch.Tensor) -> torch.Tensor:
+        """New node states from node states ``x`` and the graph's ``edge_index``."""
         fwd = torch.relu(self.forward_conv(x, edge_index))
         bwd = torch.relu(self.backward_conv(x, edge_index.flip(0)))
         return 0.5 * (fwd + bwd)
@@ -57,6 +58,7 @@ class NeuralPredictorGCN(nn.Module):
         )
 
     def embed(self, batch: Any) -> torch.Tensor:
+        """One embedding per graph of the batch, ``(graphs, width)``."""
         from torch_geometric.nn import global_mean_pool
 
         x = batch.x
@@ -65,6 +67,7 @@ class NeuralPredictorGCN(nn.Module):
         return global_mean_pool(x, batch.batch, size=batch.num_graphs)
 
     def forward(self, batch: Any) -> torch.Tensor:
+        """One prediction per graph of the batch, ``(graphs,)``."""
         return self.head(self.embed(batch)).squeeze(-1)
 
 

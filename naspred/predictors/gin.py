@@ -53,6 +53,7 @@ class GINNetwork(nn.Module):
         )
 
     def embed(self, batch: Any) -> torch.Tensor:
+        """One embedding per graph of the batch, ``(graphs, width)``."""
         from torch_geometric.nn import global_add_pool, global_mean_pool
 
         pool = global_add_pool if self.pooling == "sum" else global_mean_pool
@@ -64,6 +65,7 @@ class GINNetwork(nn.Module):
         return torch.cat(pooled, dim=-1)
 
     def forward(self, batch: Any) -> torch.Tensor:
+        """One prediction per graph of the batch, ``(graphs,)``."""
         return self.head(self.embed(batch)).squeeze(-1)
 
 

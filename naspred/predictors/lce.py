@@ -48,6 +48,7 @@ class CurveModel:
 
     @property
     def n_params(self) -> int:
+        """How many parameters ``f`` takes besides ``x``."""
         return len(self.lower)
 
 
@@ -169,9 +170,18 @@ def fit_curve_model(
     Levenberg-Marquardt, vectorised over the rows (each with its own damping), on
     parameters mapped through a sigmoid into the model's bounds, so every fit
     stays a plausible curve; a central-difference Jacobian. NaN entries of ``Y``
-    are left out of a row's residual. Returns the parameters (n, k) and each
-    row's mean squared residual (n,): NaN where the row has no more observed
-    points than the model has parameters, or the fit is not finite.
+    are left out of a row's residual.
+
+    Args:
+        model: the curve family.
+        x: the epochs of the columns of ``Y``.
+        Y: one curve per row, fractions of 1.
+        iters: Levenberg-Marquardt iterations.
+
+    Returns:
+        The parameters (n, k) and each row's mean squared residual (n,): NaN where
+        the row has no more observed points than the model has parameters, or the
+        fit is not finite.
     """
     Y = np.asarray(Y, dtype=float)
     mask = np.isfinite(Y)
@@ -241,8 +251,16 @@ def extrapolate_curves(
     all the weight. A model's extrapolation that is not an accuracy in [0, 1], or
     falls more than 0.2 below the best value the arch already reached, counts as a
     failed fit and is dropped (the families are meant to rise). Rows with no model
-    left get their last observed value; rows with none, NaN. Returns the
-    predictions (n,) and each model's extrapolation (NaN where dropped).
+    left get their last observed value; rows with none, NaN.
+
+    Args:
+        Y: one partial curve per row, fractions of 1 at epochs 1..m (NaN: not seen).
+        final_epoch: the epoch to extrapolate to.
+        models: the curve families of the ensemble.
+        noise: added to each model's mean squared residual before inverting it.
+
+    Returns:
+        The predictions (n,) and each model's extrapolation (NaN where dropped).
     """
     Y = np.atleast_2d(np.asarray(Y, dtype=float))
     x = np.arange(1, Y.shape[1] + 1, dtype=float)

@@ -11,6 +11,8 @@ so does ``tune=True`` here (the default), scored by Kendall's tau.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, ClassVar
 
 import numpy as np
@@ -33,6 +35,22 @@ def curve_features(curve: np.ndarray) -> np.ndarray:
     if curve.shape[1] >= 3:
         parts.append(np.diff(curve, n=2, axis=1))
     return np.hstack(parts)
+
+
+@contextmanager
+def _numpy_global_rng_kept() -> Iterator[None]:
+    """Restore numpy's global random state after the block.
+
+    scikit-learn's libsvm wrapper draws a seed from numpy's global generator on
+    every fit of an estimator without ``random_state`` (NuSVR has none); libsvm uses
+    it only for probability estimates, which a regressor never makes, so the draw
+    changes no prediction, only other code's random stream.
+    """
+    state = np.random.get_state()  # noqa: NPY002 - the legacy global state is the point
+    try:
+        yield
+    finally:
+        np.random.set_state(state)  # noqa: NPY002
 
 
 @register_predictor("lcsvr")
@@ -78,7 +96,8 @@ class LcSVR(CurveFeatureMixin, TunablePredictor):
     def _fit_model(self, X: np.ndarray, z: np.ndarray, params: dict[str, Any]) -> Any:
         from sklearn.svm import NuSVR
 
-        return NuSVR(kernel="rbf", **params).fit(X, z)
+        with _numpy_global_rng_kept():
+            return NuSVR(kernel="rbf", **params).fit(X, z)
 
     def _predict_model(self, model: Any, X: np.ndarray) -> np.ndarray:
         return np.asarray(model.predict(X), dtype=float)
