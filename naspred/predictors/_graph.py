@@ -71,15 +71,10 @@ def train_graph_network(
         build: makes the network (called once, with torch seeded by ``seed``).
         graphs: torch-geometric ``Data`` objects.
         z: one target per graph.
-        epochs: passes over the graphs.
-        lr: Adam's initial learning rate.
-        batch_size: graphs per minibatch (in a seeded random order).
-        weight_decay: Adam's L2 weight decay.
         cosine: decay the learning rate to 0 over ``epochs`` by a cosine.
         loss_fn: the loss of the network on a batch whose targets are ``batch.y``.
-        seed: seed of the initialisation and of the minibatch order.
-        threads: torch's intra-op threads for the duration (restored after); None:
-            as they are.
+        epochs, lr, batch_size, weight_decay, seed, threads: as for
+            :func:`~naspred.predictors._nn.train_network`, with minibatches of graphs.
 
     Returns:
         The trained network, in eval mode.
