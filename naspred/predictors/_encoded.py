@@ -58,7 +58,7 @@ class EncodedPredictor(Predictor):
         encoding: the :func:`naspred.encodings.make_encoder` name of the encoding;
             None: the predictor's default (``default_encoding``).
         encoding_kw: keyword arguments of the encoder (e.g. ``{"max_paths": 40}``).
-        seed: seed of every random choice of the model (and of tuning).
+        seed: seed of every random choice of the model (and of tuning, if it tunes).
     """
 
     default_encoding: ClassVar[str] = "adjacency"
