@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from naspred.benchmarks import Task, load_suite_zero
+from naspred.errors import NotFittedError
 from naspred.experiments.tradeoff import synthetic_curve_task
 from naspred.metrics import kendall
 from naspred.predictors import (
@@ -23,6 +24,11 @@ def _archs(n: int, seed: int = 0) -> list:
     space = get_space("nasbench201")
     rng = np.random.default_rng(seed)
     return [space.from_key(str(tuple(int(v) for v in rng.integers(0, 5, 6)))) for _ in range(n)]
+
+
+def _curve_predictor(name: str, **params):
+    """A training-free curve predictor, fitted (on nothing: it learns nothing)."""
+    return make_predictor(name, **params).fit([], np.array([]))
 
 
 def _crossing_curves(n: int = 60, epochs: int = 50, seed: int = 0):
@@ -62,17 +68,21 @@ def test_early_stopping_and_sotl_scores_are_exact():
     val = np.array([[10.0, 50.0, 60.0, 99.0], [20.0, 40.0, 70.0, 1.0]])
     loss = np.array([[1.0, 1.0, 1.0], [0.5, 2.0, 0.4]])
     info = {curve_key("val_accuracy"): val, curve_key("train_loss"): loss}
-    es = make_predictor("early_stopping", epochs=3).fit([], np.array([]))
+    es = _curve_predictor("early_stopping", epochs=3)
     np.testing.assert_array_equal(es.query(archs, info), [60.0, 70.0])  # epoch 4 unseen
-    np.testing.assert_allclose(make_predictor("sotl", epochs=3).query(archs, info), [-3.0, -2.9])
-    np.testing.assert_allclose(make_predictor("sotl", epochs=2).query(archs, info), [-2.0, -2.5])
-    np.testing.assert_allclose(make_predictor("sotl_e", epochs=3).query(archs, info), [-1.0, -0.4])
-    sotl_e2 = make_predictor("sotl_e", epochs=3, E=2)
+    np.testing.assert_allclose(_curve_predictor("sotl", epochs=3).query(archs, info), [-3.0, -2.9])
+    np.testing.assert_allclose(_curve_predictor("sotl", epochs=2).query(archs, info), [-2.0, -2.5])
+    sotl_e = _curve_predictor("sotl_e", epochs=3)
+    np.testing.assert_allclose(sotl_e.query(archs, info), [-1.0, -0.4])
+    sotl_e2 = _curve_predictor("sotl_e", epochs=3, E=2)
     np.testing.assert_allclose(sotl_e2.query(archs, info), [-2.0, -2.4])
     with pytest.raises(MissingInfoError, match="curve:train_loss"):
-        make_predictor("sotl").query(archs, {curve_key("val_accuracy"): val})
+        _curve_predictor("sotl").query(archs, {curve_key("val_accuracy"): val})
     with pytest.raises(ValueError, match=r"\(n, >= 5\)"):
-        make_predictor("early_stopping", epochs=5).query(archs, info)
+        _curve_predictor("early_stopping", epochs=5).query(archs, info)
+    # fit learns nothing, but a query without it is refused like any predictor's
+    with pytest.raises(NotFittedError, match=r"fit\(\[\], \[\]\) suffices"):
+        make_predictor("sotl", epochs=3).query(archs, info)
 
 
 def test_sotl_ranks_archs_with_lower_training_loss_higher():
@@ -82,7 +92,7 @@ def test_sotl_ranks_archs_with_lower_training_loss_higher():
     loss = floor[:, None] + 2.0 * np.exp(-0.5 * t)[None, :] + rng.normal(0, 0.005, (40, 8))
     info = {curve_key("train_loss"): loss}
     for name in ("sotl", "sotl_e"):
-        scores = make_predictor(name, epochs=8).query(_archs(40), info)
+        scores = _curve_predictor(name, epochs=8).query(_archs(40), info)
         assert kendall(-floor, scores) > 0.95, name
 
 
@@ -91,8 +101,8 @@ def test_lce_recovers_final_ranking_where_early_stopping_fails():
     final = curves[:, -1]
     info = {curve_key("val_accuracy"): curves}
     archs = _archs(len(curves))
-    es = make_predictor("early_stopping", epochs=8).query(archs, info)
-    lce = make_predictor("lce", epochs=8, final_epoch=50).query(archs, info)
+    es = _curve_predictor("early_stopping", epochs=8).query(archs, info)
+    lce = _curve_predictor("lce", epochs=8, final_epoch=50).query(archs, info)
     tau_es, tau_lce = kendall(final, es), kendall(final, lce)
     assert tau_es < 0.2  # at epoch 8 the slow risers, the best archs, still trail
     assert tau_lce > 0.8

@@ -2,7 +2,9 @@
 
 ``make_predictor("xgb", encoding="adjacency", seed=0)`` builds one by name;
 ``list_predictors()`` lists them all, one line each; ``make_predictor("zc:synflow")``
-turns a zero-cost proxy into a predictor with an empty ``fit``.
+turns a zero-cost proxy into a predictor with an empty ``fit``. How the modules are
+laid out (the API, the families, one module per predictor) is in
+:mod:`naspred.predictors.base`.
 """
 
 # one module per predictor; importing registers it
@@ -27,10 +29,9 @@ from naspred.predictors import (  # noqa: F401
     xgb,
     zc_xgb,
 )
+from naspred.predictors._encoded import EncodedPredictor, EncodedProbabilisticPredictor
 from naspred.predictors.base import (
     DataNeeds,
-    EncodedPredictor,
-    EncodedProbabilisticPredictor,
     MissingInfoError,
     Predictor,
     ProbabilisticPredictor,

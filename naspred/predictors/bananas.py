@@ -8,60 +8,34 @@ prediction and their spread the uncertainty used by the acquisition function.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import numpy as np
 
 from naspred.errors import InvalidInputError
-from naspred.predictors.base import EncodedProbabilisticPredictor
-from naspred.predictors.mlp import predict_network, train_network
+from naspred.predictors._encoded import EncodedProbabilisticPredictor
+from naspred.predictors._nn import FeedForwardPredictor, predict_network, train_network
+from naspred.predictors._params import model_param
 from naspred.predictors.registry import register_predictor
 
 
 @register_predictor("bananas")
-class BananasPredictor(EncodedProbabilisticPredictor):
-    """Ensemble of ``ensemble_size`` MLPs (White et al., AAAI 2021), member ``i``
-    seeded with ``seed + i``, on the (truncated) path encoding by default. Mean
-    and standard deviation are taken over the members' predictions."""
+class BananasPredictor(FeedForwardPredictor, EncodedProbabilisticPredictor):
+    """The BANANAS predictor (White et al., AAAI 2021): an ensemble of MLPs, member
+    ``i`` seeded with ``seed + i``, on the (truncated) path encoding by default;
+    mean and standard deviation are taken over the members' predictions.
+
+    Args:
+        ensemble_size: networks in the ensemble (at least 2, for a spread).
+        loss: ``"l1"`` (mean absolute error, as BANANAS) or ``"mse"``.
+    """
 
     description: ClassVar[str] = "BANANAS: ensemble of MLPs on the path encoding"
     paper: ClassVar[str] = "White et al., BANANAS, AAAI 2021"
     default_encoding: ClassVar[str] = "path"
-    scale_features: ClassVar[bool] = True
 
-    def __init__(
-        self,
-        encoding: str | None = None,
-        encoding_kw: Mapping[str, Any] | None = None,
-        seed: int = 0,
-        ensemble_size: int = 5,
-        num_layers: int = 10,
-        layer_width: int = 20,
-        epochs: int = 200,
-        lr: float = 0.01,
-        batch_size: int = 32,
-        loss: str = "l1",
-    ) -> None:
-        self.encoding = encoding
-        self.encoding_kw = encoding_kw
-        self.seed = seed
-        self.ensemble_size = ensemble_size
-        self.num_layers = num_layers
-        self.layer_width = layer_width
-        self.epochs = epochs
-        self.lr = lr
-        self.batch_size = batch_size
-        self.loss = loss
-
-    def _default_params(self) -> dict[str, Any]:
-        return {
-            "hidden": [self.layer_width] * self.num_layers,
-            "epochs": self.epochs,
-            "lr": self.lr,
-            "batch_size": self.batch_size,
-            "loss": self.loss,
-        }
+    ensemble_size: int = 5
+    loss: str = model_param("l1")
 
     def _fit_model(self, X: np.ndarray, z: np.ndarray, params: dict[str, Any]) -> Any:
         if self.ensemble_size < 2:

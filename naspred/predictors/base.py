@@ -4,7 +4,8 @@ Follows scikit-learn's estimator contract: constructor arguments are only
 hyper-parameters, stored as given; ``fit(archs, y, info=None)`` (the *init*
 phase) learns and returns ``self``; learned state ends in ``_``;
 ``query(archs, info=None)`` (the *query* phase) returns one prediction per arch.
-Every random choice follows the ``seed`` hyper-parameter.
+Every random choice follows the ``seed`` hyper-parameter, and no predictor
+draws from (or reseeds) Python's, numpy's or torch's global random state.
 
 ``archs`` are :class:`naspred.spaces.base.Arch` objects or
 :class:`~naspred.spaces.base.LabelledDAG`\\ s. ``info`` is an optional mapping of
@@ -12,11 +13,24 @@ per-arch side data aligned with ``archs``: ``"proxy:<name>"`` -> ``(n,)`` scores
 ``"curve:<metric>"`` -> ``(n, epochs)`` partial learning curves. A predictor
 declares what it needs in :attr:`Predictor.needs` (a :class:`DataNeeds`), so a
 caller (the evaluator, a NAS loop) hands it exactly that and can charge its cost.
+
+The module structure of :mod:`naspred.predictors`, base classes first:
+
+* here, :class:`Predictor` (hyper-parameters declared as in
+  :mod:`naspred.predictors._params`), :class:`ProbabilisticPredictor` (adds
+  ``query_dist``) and :class:`ZeroCostPredictor` (a proxy's stored score);
+* the families, each in its own module: predictors on an encoding
+  (:mod:`~naspred.predictors._encoded`, with the tree ensembles in
+  :mod:`~naspred.predictors._trees` and the feed-forward networks in
+  :mod:`~naspred.predictors._nn`), graph neural networks
+  (:mod:`~naspred.predictors._graph`), learning-curve predictors
+  (:mod:`~naspred.predictors._curves`) and the Bayesian linear regression head
+  (:mod:`~naspred.predictors._blr`);
+* one leaf module per registered predictor, holding only that predictor.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -25,9 +39,8 @@ import numpy as np
 from sklearn.base import BaseEstimator
 
 from naspred.errors import InvalidInputError, MissingInfoError, NotFittedError
+from naspred.predictors._params import declare_hyperparameters
 from naspred.spaces.base import Arch, LabelledDAG
-
-log = logging.getLogger(__name__)
 
 ArchLike = Arch | LabelledDAG
 Info = Mapping[str, np.ndarray]
@@ -89,9 +102,21 @@ class DataNeeds:
 def task_info(
     task: Any, rows: Sequence[int] | np.ndarray, needs: DataNeeds
 ) -> dict[str, np.ndarray]:
-    """The ``info`` mapping ``needs`` asks for, for the archs at ``rows`` of a
-    :class:`naspred.benchmarks.Task`: stored proxy scores, and the first
-    ``needs.curve_epochs`` epochs of each stored curve in ``needs.curve_metrics``."""
+    """The ``info`` mapping ``needs`` asks for, for some archs of a task.
+
+    Args:
+        task: a :class:`naspred.benchmarks.Task`.
+        rows: the archs' rows in ``task``.
+        needs: what the predictor reads (its :attr:`Predictor.needs`).
+
+    Returns:
+        ``"proxy:<name>"`` -> the stored scores of each proxy in ``needs.proxies``,
+        and ``"curve:<metric>"`` -> the first ``needs.curve_epochs`` epochs of each
+        stored curve in ``needs.curve_metrics``, aligned with ``rows``.
+
+    Raises:
+        MissingInfoError: the task stores no such proxy or curve, or too few epochs.
+    """
     rows = np.asarray(rows)
     info: dict[str, np.ndarray] = {}
     for name in needs.proxies:
@@ -124,9 +149,11 @@ def task_info(
 class Predictor(BaseEstimator):
     """Base class of every predictor (init = :meth:`fit`, query = :meth:`query`).
 
-    Subclasses list all hyper-parameters as keyword arguments of ``__init__`` and
-    store them unchanged (so ``get_params``/``set_params``/``sklearn.clone`` work),
-    set the class attributes ``name``, ``description`` and ``paper``, and override
+    Subclasses declare their hyper-parameters as annotated class attributes with
+    defaults (see :mod:`naspred.predictors._params`: every subclass becomes a
+    keyword-only dataclass, so ``get_params``/``set_params``/``sklearn.clone``
+    work), document them in an ``Args:`` section of the class docstring, set the
+    class attributes ``name``, ``description`` and ``paper``, and override
     :meth:`fit` and :meth:`query`.
     """
 
@@ -134,6 +161,10 @@ class Predictor(BaseEstimator):
     description: ClassVar[str] = ""
     paper: ClassVar[str] = ""
     probabilistic: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        declare_hyperparameters(cls)
 
     @property
     def needs(self) -> DataNeeds:
@@ -150,9 +181,21 @@ class Predictor(BaseEstimator):
 
     # ---- helpers for subclasses ------------------------------------------------
 
-    def _check_fitted(self, attr: str) -> None:
+    def _check_fitted(self, attr: str, hint: str = "") -> None:
         if not hasattr(self, attr):
-            raise NotFittedError(f"{type(self).__name__} is not fitted; call fit(archs, y) first")
+            raise NotFittedError(
+                f"{type(self).__name__} is not fitted; call fit(archs, y) first{hint}"
+            )
+
+    def _fit_nothing(self, archs: Sequence[ArchLike], y: np.ndarray, info: Info | None) -> None:
+        """``fit`` of a predictor that learns nothing: check that ``y`` matches the
+        archs and that the side data the query will need is given, and record the
+        training-set size (``n_train_``)."""
+        if len(np.ravel(y)) != len(archs):
+            raise InvalidInputError(f"{len(archs)} archs but {len(np.ravel(y))} targets")
+        if len(archs):
+            self._side_data(info, len(archs))
+        self.n_train_ = len(archs)
 
     def _side_data(self, info: Info | None, n: int) -> dict[str, np.ndarray]:
         """The ``info`` entries :attr:`needs` declares, checked for presence and shape."""
@@ -210,20 +253,24 @@ class ProbabilisticPredictor(Predictor):
 
 
 class ZeroCostPredictor(Predictor):
-    """A zero-cost proxy behind the predictor API: ``fit`` learns nothing and
-    ``query`` returns the proxy's scores from ``info["proxy:<proxy>"]`` unchanged
+    """A zero-cost proxy's score as a prediction (Abdelfattah et al., "Zero-Cost
+    Proxies for Lightweight NAS", ICLR 2021; Krishnakumar et al.,
+    "NAS-Bench-Suite-Zero", NeurIPS 2022 Datasets and Benchmarks).
+
+    ``fit`` learns nothing (it checks that the scores can be had) and ``query``
+    returns the proxy's scores from ``info["proxy:<proxy>"]`` unchanged
     (non-finite scores included; metrics drop them and count them).
 
-    Abdelfattah et al., "Zero-Cost Proxies for Lightweight NAS", ICLR 2021;
-    Krishnakumar et al., "NAS-Bench-Suite-Zero", NeurIPS 2022 Datasets and Benchmarks.
+    Args:
+        proxy: the :mod:`naspred.proxies` name whose stored or computed scores are
+            returned (higher = predicted better).
     """
 
     name: ClassVar[str] = "zc"
     description: ClassVar[str] = "a zero-cost proxy's score (empty fit); proxy= names it"
     paper: ClassVar[str] = "Abdelfattah et al., ICLR 2021"
 
-    def __init__(self, proxy: str = "synflow") -> None:
-        self.proxy = proxy
+    proxy: str = "synflow"
 
     @property
     def needs(self) -> DataNeeds:
@@ -232,13 +279,7 @@ class ZeroCostPredictor(Predictor):
     def fit(
         self, archs: Sequence[ArchLike], y: np.ndarray, info: Info | None = None
     ) -> ZeroCostPredictor:
-        y = np.asarray(y, dtype=float)
-        if len(y) != len(archs):
-            raise InvalidInputError(f"{len(archs)} archs but {len(y)} targets")
-        # no learning, but check the caller can supply the scores the query will need
-        if len(archs):
-            self._side_data(info, len(archs))
-        self.n_train_ = len(archs)
+        self._fit_nothing(archs, y, info)
         return self
 
     def query(self, archs: Sequence[ArchLike], info: Info | None = None) -> np.ndarray:
@@ -247,7 +288,12 @@ class ZeroCostPredictor(Predictor):
 
 
 def check_targets(y: np.ndarray, n: int) -> np.ndarray:
-    """``y`` as a finite float vector of length ``n``."""
+    """``y`` as a finite float vector of length ``n``.
+
+    Raises:
+        InvalidInputError: ``y`` has another length, fewer than 2 entries, or a
+            non-finite one.
+    """
     y = np.asarray(y, dtype=float).ravel()
     if y.shape != (n,):
         raise InvalidInputError(f"{n} archs but {y.size} targets")
@@ -256,173 +302,3 @@ def check_targets(y: np.ndarray, n: int) -> np.ndarray:
     if not np.all(np.isfinite(y)):
         raise InvalidInputError(f"targets must be finite; {int((~np.isfinite(y)).sum())} are not")
     return y
-
-
-class EncodedPredictor(Predictor):
-    """A predictor on an encoding of the archs (plus, optionally, proxy scores).
-
-    Handles what they share: the encoder is fitted on the training archs and
-    reused at query time; proxy scores named in :attr:`needs` become extra
-    columns (non-finite scores become NaN); features are standardised where the
-    model wants it (``scale_features``); targets are standardised inside ``fit``
-    and predictions returned in the original units. With ``tune=True`` (where a
-    subclass offers it) a small random search with k-fold cross-validation, scored
-    by Kendall's tau, picks the model's hyper-parameters first (White et al., "How
-    Powerful are Performance Predictors in Neural Architecture Search?", NeurIPS
-    2021). The chosen ones are in ``params_``.
-
-    Subclasses store ``encoding``, ``encoding_kw`` and ``seed`` (and ``tune``,
-    ``tune_trials``, ``tune_folds`` if tunable) and implement
-    :meth:`_default_params`, :meth:`_fit_model`, :meth:`_predict_model` (and
-    :meth:`_sample_params` if tunable).
-    """
-
-    default_encoding: ClassVar[str] = "adjacency"
-    scale_features: ClassVar[bool] = False
-
-    @property
-    def needs(self) -> DataNeeds:
-        return DataNeeds(encoding=self._encoding_name(), proxies=self._proxy_names())
-
-    def _encoding_name(self) -> str:
-        return getattr(self, "encoding", None) or self.default_encoding
-
-    def _proxy_names(self) -> tuple[str, ...]:
-        return ()
-
-    # ---- to implement ------------------------------------------------------------
-
-    def _default_params(self) -> dict[str, Any]:
-        """The model's hyper-parameters as set in the constructor."""
-        raise NotImplementedError(f"{type(self).__name__} does not implement _default_params()")
-
-    def _sample_params(self, rng: np.random.Generator) -> dict[str, Any]:
-        """One random configuration for tuning."""
-        raise NotImplementedError(f"{type(self).__name__} offers no hyper-parameter tuning")
-
-    def _fit_model(self, X: np.ndarray, z: np.ndarray, params: dict[str, Any]) -> Any:
-        """Fit the model on features ``X`` and standardised targets ``z``; return it."""
-        raise NotImplementedError(f"{type(self).__name__} does not implement _fit_model()")
-
-    def _predict_model(self, model: Any, X: np.ndarray) -> np.ndarray:
-        """Standardised predictions of ``model`` for ``X``."""
-        raise NotImplementedError(f"{type(self).__name__} does not implement _predict_model()")
-
-    # ---- the API -----------------------------------------------------------------
-
-    def _features(self, archs: Sequence[ArchLike], info: Info | None, fit: bool) -> np.ndarray:
-        from naspred.encodings import as_dags, make_encoder
-
-        dags = as_dags(archs)
-        side = self._side_data(info, len(dags))
-        if fit:
-            self.encoder_ = make_encoder(self._encoding_name(), **dict(self.encoding_kw or {}))
-            X = self.encoder_.fit(dags).transform(dags)
-        else:
-            self._check_fitted("encoder_")
-            X = self.encoder_.transform(dags)
-        columns = [side[proxy_key(p)] for p in self._proxy_names()]
-        if columns:
-            extra = np.column_stack(columns)
-            # tree models take NaN as "missing"; an infinite score carries no rank information
-            extra = np.where(np.isfinite(extra), extra, np.nan)
-            X = np.hstack([X, extra])
-        if fit:
-            # columns constant over the training archs (e.g. NB201's fixed wiring, path
-            # labels never seen) carry no information; dropping them also keeps a random
-            # forest's feature subsampling from drawing dead columns
-            present = ~np.isnan(X)
-            high = np.where(present, X, -np.inf).max(axis=0)
-            low = np.where(present, X, np.inf).min(axis=0)
-            self.keep_ = high > low
-            if not self.keep_.any():
-                raise InvalidInputError("every feature is constant over the training archs")
-        X = X[:, self.keep_]
-        if self.scale_features:
-            if fit:
-                self.x_mean_ = np.nanmean(X, axis=0)
-                scale = np.nanstd(X, axis=0)
-                self.x_scale_ = np.where(scale > 0, scale, 1.0)
-            X = np.nan_to_num((X - self.x_mean_) / self.x_scale_, nan=0.0)
-        return X
-
-    def fit(
-        self, archs: Sequence[ArchLike], y: np.ndarray, info: Info | None = None
-    ) -> EncodedPredictor:
-        y = check_targets(y, len(archs))
-        X = self._features(archs, info, fit=True)
-        self.y_mean_ = float(y.mean())
-        std = float(y.std())
-        self.y_scale_ = std if std > 0 else 1.0
-        z = (y - self.y_mean_) / self.y_scale_
-        params = self._default_params()
-        if getattr(self, "tune", False):
-            params = self._tune(X, z, params)
-        self.params_ = params
-        self.model_ = self._fit_model(X, z, params)
-        return self
-
-    def query(self, archs: Sequence[ArchLike], info: Info | None = None) -> np.ndarray:
-        self._check_fitted("model_")
-        X = self._features(archs, info, fit=False)
-        return self._predict_model(self.model_, X) * self.y_scale_ + self.y_mean_
-
-    def _tune(self, X: np.ndarray, z: np.ndarray, default: dict[str, Any]) -> dict[str, Any]:
-        from sklearn.model_selection import KFold
-
-        from naspred.metrics import kendall
-
-        folds = int(self.tune_folds)
-        if len(z) < 2 * folds:
-            log.warning(
-                "%s: %d training archs are too few for %d-fold tuning; using the defaults",
-                type(self).__name__,
-                len(z),
-                folds,
-            )
-            return default
-        rng = np.random.default_rng(self.seed)
-        # the defaults are the first candidate, so tuning never does worse on CV
-        candidates = [default] + [
-            {**default, **self._sample_params(rng)} for _ in range(int(self.tune_trials) - 1)
-        ]
-        splits = list(KFold(folds, shuffle=True, random_state=self.seed).split(X))
-        results = []
-        for params in candidates:
-            taus = []
-            for train, val in splits:
-                model = self._fit_model(X[train], z[train], params)
-                taus.append(kendall(z[val], self._predict_model(model, X[val])))
-            finite = [t for t in taus if np.isfinite(t)]
-            # a candidate that predicts a constant on every fold has no tau: never best
-            results.append((params, float(np.mean(finite)) if finite else np.nan))
-        self.tune_results_ = results
-        best = max(results, key=lambda r: r[1] if np.isfinite(r[1]) else -np.inf)
-        log.info("%s: tuned CV Kendall tau %.3f with %s", type(self).__name__, best[1], best[0])
-        return best[0]
-
-
-class EncodedProbabilisticPredictor(EncodedPredictor, ProbabilisticPredictor):
-    """An :class:`EncodedPredictor` with a predictive distribution; implement
-    :meth:`_predict_model_dist` (standardised mean and std)."""
-
-    #: floor on the predictive std, relative to the target scale, so it is always > 0
-    min_std: ClassVar[float] = 1e-6
-
-    def _predict_model_dist(self, model: Any, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        raise NotImplementedError(f"{type(self).__name__} does not implement _predict_model_dist()")
-
-    def _predict_model(self, model: Any, X: np.ndarray) -> np.ndarray:
-        return self._predict_model_dist(model, X)[0]
-
-    def query(self, archs: Sequence[ArchLike], info: Info | None = None) -> np.ndarray:
-        return EncodedPredictor.query(self, archs, info)
-
-    def query_dist(
-        self, archs: Sequence[ArchLike], info: Info | None = None
-    ) -> tuple[np.ndarray, np.ndarray]:
-        self._check_fitted("model_")
-        X = self._features(archs, info, fit=False)
-        mean, std = self._predict_model_dist(self.model_, X)
-        std = np.maximum(np.asarray(std, dtype=float), self.min_std) * self.y_scale_
-        return mean * self.y_scale_ + self.y_mean_, std

@@ -11,7 +11,7 @@ and standard deviation drive the acquisition function.
 
 The paper's head is a Bayesian *sigmoid* regression on accuracies in [0, 1]; on
 standardised targets we use a Bayesian linear regression whose precisions
-maximise the marginal likelihood (as DNGO's, :mod:`naspred.predictors.dngo`).
+maximise the marginal likelihood (as DNGO's, :mod:`naspred.predictors._blr`).
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from naspred.predictors.base import ArchLike, Info, ProbabilisticPredictor, check_targets
-from naspred.predictors.dngo import BayesianLinearRegression
-from naspred.predictors.gcn import GraphPredictor, predict_graphs
+from naspred.predictors._blr import BayesianLinearRegression, with_bias
+from naspred.predictors._graph import GraphPredictor, add_reverse_edges, predict_graphs
+from naspred.predictors.base import ArchLike, Info, ProbabilisticPredictor
 from naspred.predictors.registry import register_predictor
 
 
@@ -47,6 +47,7 @@ class BonasGCN(nn.Module):
         self.head = nn.Linear(hidden, 1)
 
     def embed(self, batch: Any) -> torch.Tensor:
+        """One embedding per graph of the batch, ``(graphs, width)``."""
         x = batch.x
         for conv, norm in zip(self.convs, self.norms, strict=True):
             x = torch.relu(norm(conv(x, batch.edge_index)))
@@ -54,14 +55,16 @@ class BonasGCN(nn.Module):
         return x[batch.ptr[1:] - 1]
 
     def forward(self, batch: Any) -> torch.Tensor:
+        """One prediction per graph of the batch, ``(graphs,)``."""
         return self.head(self.embed(batch)).squeeze(-1)
 
 
 @register_predictor("bonas")
 class BONASPredictor(GraphPredictor, ProbabilisticPredictor):
-    """BONAS (Shi et al., NeurIPS 2020): a GCN of ``num_layers`` x ``hidden`` units
-    (paper: 4 x 64) over the DAG plus a global node, trained by MSE on
-    standardised targets (Adam, cosine decay), then a Bayesian linear regression
+    """BONAS (Shi et al., "Bridging the Gap between Sample-based and One-shot Neural
+    Architecture Search with BONAS", NeurIPS 2020): a GCN of ``num_layers`` x
+    ``hidden`` units (paper: 4 x 64) over the DAG plus a global node, trained by MSE
+    on standardised targets (Adam, cosine decay), then a Bayesian linear regression
     on the global node's embedding (plus a bias) for the mean and std.
 
     The paper's GCN passes messages along the DAG's edges and normalises each
@@ -72,6 +75,10 @@ class BONASPredictor(GraphPredictor, ProbabilisticPredictor):
     paper's network. Edges into the global node are one-way either way.
 
     :meth:`query` returns the BLR mean, so it agrees with :meth:`query_dist`.
+
+    Args:
+        bidirectional: add each DAG edge reversed too (messages both ways).
+        batch_norm: batch normalisation after each graph convolution, as the paper.
     """
 
     description: ClassVar[str] = "BONAS: GCN embedding (global node) + Bayesian linear regression"
@@ -79,31 +86,13 @@ class BONASPredictor(GraphPredictor, ProbabilisticPredictor):
     #: floor on the predictive std, relative to the target scale, so it is always > 0
     min_std: ClassVar[float] = 1e-6
 
-    def __init__(
-        self,
-        seed: int = 0,
-        num_layers: int = 4,
-        hidden: int = 64,
-        bidirectional: bool = True,
-        batch_norm: bool = False,
-        epochs: int = 300,
-        lr: float = 1e-3,
-        batch_size: int = 32,
-        weight_decay: float = 0.0,
-    ) -> None:
-        self.seed = seed
-        self.num_layers = num_layers
-        self.hidden = hidden
-        self.bidirectional = bidirectional
-        self.batch_norm = batch_norm
-        self.epochs = epochs
-        self.lr = lr
-        self.batch_size = batch_size
-        self.weight_decay = weight_decay
+    num_layers: int = 4
+    bidirectional: bool = True
+    batch_norm: bool = False
 
     def _transform_graph(self, data: Any) -> Any:
         if self.bidirectional:
-            data.edge_index = torch.cat([data.edge_index, data.edge_index.flip(0)], dim=1)
+            data = add_reverse_edges(data)
         n = int(data.num_nodes)
         x = torch.cat([data.x, torch.zeros(n, 1)], dim=1)
         glob = torch.zeros(1, x.shape[1])
@@ -119,18 +108,10 @@ class BONASPredictor(GraphPredictor, ProbabilisticPredictor):
 
     @staticmethod
     def _basis(model: nn.Module, graphs: list[Any]) -> np.ndarray:
-        phi = predict_graphs(model, graphs, method="embed")
-        return np.hstack([phi, np.ones((len(phi), 1))])
+        return with_bias(predict_graphs(model, graphs, method="embed"))
 
-    def fit(
-        self, archs: Sequence[ArchLike], y: np.ndarray, info: Info | None = None
-    ) -> BONASPredictor:
-        y = check_targets(y, len(archs))
-        graphs = self._graphs(archs, fit=True)
-        z = self._standardise(y)
-        self.model_ = self._train(graphs, z, self.seed)
+    def _fit_head(self, graphs: list[Any], z: np.ndarray) -> None:
         self.blr_ = BayesianLinearRegression.fit(self._basis(self.model_, graphs), z)
-        return self
 
     def query_dist(
         self, archs: Sequence[ArchLike], info: Info | None = None

@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from naspred.errors import InvalidInputError
-from naspred.predictors.gcn import GraphPredictor
+from naspred.predictors._graph import GraphPredictor, add_reverse_edges
 from naspred.predictors.registry import register_predictor
 
 _POOLS = ("sum", "mean")
@@ -53,6 +53,7 @@ class GINNetwork(nn.Module):
         )
 
     def embed(self, batch: Any) -> torch.Tensor:
+        """One embedding per graph of the batch, ``(graphs, width)``."""
         from torch_geometric.nn import global_add_pool, global_mean_pool
 
         pool = global_add_pool if self.pooling == "sum" else global_mean_pool
@@ -64,54 +65,38 @@ class GINNetwork(nn.Module):
         return torch.cat(pooled, dim=-1)
 
     def forward(self, batch: Any) -> torch.Tensor:
+        """One prediction per graph of the batch, ``(graphs,)``."""
         return self.head(self.embed(batch)).squeeze(-1)
 
 
 @register_predictor("gin")
 class GINPredictor(GraphPredictor):
-    """GIN (Xu et al., ICLR 2019) regressor: ``num_layers`` ``GINConv`` layers of
-    ``hidden`` units with batch norm, the per-layer ``pooling`` ("sum", the
-    paper's injective readout, or "mean") concatenated, an MLP head with
-    ``dropout``; MSE on standardised targets, Adam with cosine decay.
+    """A GIN regressor (Xu et al., "How Powerful are Graph Neural Networks?", ICLR
+    2019): ``num_layers`` ``GINConv`` layers of ``hidden`` units with batch norm, the
+    per-layer pooled node states concatenated, an MLP head; MSE on standardised
+    targets, Adam with cosine decay.
 
-    GIN passes messages along edge directions, so in a DAG the input node would
-    never hear from the rest; with ``bidirectional=True`` (default) each edge is
-    also added reversed, so every node sees its predecessors and successors. The
-    paper's 5 layers of 64 units and 350 epochs are cut to 3 layers and 300
+    The paper's 5 layers of 64 units and 350 epochs are cut to 3 layers and 300
     epochs here for CPU budgets (small cells are covered in 3 hops).
+
+    Args:
+        pooling: readout of each layer, ``"sum"`` (the paper's injective readout)
+            or ``"mean"``.
+        bidirectional: add each edge reversed too. GIN passes messages along edge
+            directions, so in a DAG the input node would never hear from the rest;
+            with reverse edges every node sees its predecessors and successors.
+        dropout: dropout before the head's output layer.
     """
 
     description: ClassVar[str] = "GIN (torch-geometric GINConv), pooled per layer, MLP head"
     paper: ClassVar[str] = "Xu et al., How Powerful are Graph Neural Networks?, ICLR 2019"
 
-    def __init__(
-        self,
-        seed: int = 0,
-        num_layers: int = 3,
-        hidden: int = 64,
-        pooling: str = "sum",
-        bidirectional: bool = True,
-        dropout: float = 0.0,
-        epochs: int = 300,
-        lr: float = 1e-3,
-        batch_size: int = 32,
-        weight_decay: float = 0.0,
-    ) -> None:
-        self.seed = seed
-        self.num_layers = num_layers
-        self.hidden = hidden
-        self.pooling = pooling
-        self.bidirectional = bidirectional
-        self.dropout = dropout
-        self.epochs = epochs
-        self.lr = lr
-        self.batch_size = batch_size
-        self.weight_decay = weight_decay
+    pooling: str = "sum"
+    bidirectional: bool = True
+    dropout: float = 0.0
 
     def _transform_graph(self, data: Any) -> Any:
-        if self.bidirectional:
-            data.edge_index = torch.cat([data.edge_index, data.edge_index.flip(0)], dim=1)
-        return data
+        return add_reverse_edges(data) if self.bidirectional else data
 
     def _build(self, in_dim: int) -> nn.Module:
         return GINNetwork(in_dim, self.hidden, self.num_layers, self.pooling, self.dropout)

@@ -8,44 +8,36 @@ use ``sparse_gp`` for thousands of training archs.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import numpy as np
 
-from naspred.predictors.base import EncodedProbabilisticPredictor
+from naspred.predictors._encoded import EncodedProbabilisticPredictor
+from naspred.predictors._params import model_param
 from naspred.predictors.registry import register_predictor
 
 
 @register_predictor("gp")
 class GaussianProcessPredictor(EncodedProbabilisticPredictor):
-    """Exact GP (Rasmussen & Williams, 2006): kernel ``c * Matern(nu) + white noise``
+    """Exact Gaussian-process regression (Rasmussen & Williams, 2006; as a NAS
+    predictor, White et al., NeurIPS 2021): kernel ``c * Matern(nu) + white noise``
     on the standardised encoding, with an isotropic length scale; kernel
     hyper-parameters maximise the marginal likelihood (``n_restarts`` random
-    restarts, seeded). The std is the predictive std of a new observation."""
+    restarts, seeded). The std is the predictive std of a new observation.
+
+    Args:
+        nu: smoothness of the Matern kernel (0.5, 1.5, 2.5 or inf).
+        noise: initial variance of the white-noise kernel (then fitted).
+        n_restarts: extra random starts of the kernel optimiser.
+    """
 
     description: ClassVar[str] = "exact Gaussian process (Matern kernel) on an encoding"
     paper: ClassVar[str] = "Rasmussen & Williams 2006; White et al., NeurIPS 2021"
     scale_features: ClassVar[bool] = True
 
-    def __init__(
-        self,
-        encoding: str | None = None,
-        encoding_kw: Mapping[str, Any] | None = None,
-        seed: int = 0,
-        nu: float = 2.5,
-        noise: float = 0.1,
-        n_restarts: int = 0,
-    ) -> None:
-        self.encoding = encoding
-        self.encoding_kw = encoding_kw
-        self.seed = seed
-        self.nu = nu
-        self.noise = noise
-        self.n_restarts = n_restarts
-
-    def _default_params(self) -> dict[str, Any]:
-        return {"nu": self.nu, "noise": self.noise, "n_restarts": self.n_restarts}
+    nu: float = model_param(2.5)
+    noise: float = model_param(0.1)
+    n_restarts: int = model_param(0)
 
     def _fit_model(self, X: np.ndarray, z: np.ndarray, params: dict[str, Any]) -> Any:
         from sklearn.gaussian_process import GaussianProcessRegressor

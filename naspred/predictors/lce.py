@@ -28,7 +28,7 @@ from typing import ClassVar
 import numpy as np
 
 from naspred.errors import InvalidInputError
-from naspred.predictors.early_stopping import CurvePredictor
+from naspred.predictors._curves import CurvePredictor
 from naspred.predictors.registry import register_predictor
 
 #: curve values are fitted as fractions of 1; stored curves are in percent
@@ -48,6 +48,7 @@ class CurveModel:
 
     @property
     def n_params(self) -> int:
+        """How many parameters ``f`` takes besides ``x``."""
         return len(self.lower)
 
 
@@ -115,26 +116,16 @@ MODELS: tuple[CurveModel, ...] = (
         (0.0, 0.0, -20.0),
         (1.0, 10.0, 10.0),
     ),
-    CurveModel(
-        "mmf",
-        _mmf,
-        lambda x, y: [_top(y), _bottom(y), 0.5, 1.0],
-        (0.0, 0.0, 1e-4, 1e-2),
-        (1.0, 1.0, 10.0, 10.0),
-    ),
-    CurveModel(
-        "janoschek",
-        _janoschek,
-        lambda x, y: [_top(y), _bottom(y), 0.5, 1.0],
-        (0.0, 0.0, 1e-4, 1e-2),
-        (1.0, 1.0, 10.0, 10.0),
-    ),
-    CurveModel(
-        "weibull",
-        _weibull,
-        lambda x, y: [_top(y), _bottom(y), 0.5, 1.0],
-        (0.0, 0.0, 1e-4, 1e-2),
-        (1.0, 1.0, 10.0, 10.0),
+    *(
+        # the sigmoidal families share one parametrisation: asymptote, start, rate, shape
+        CurveModel(
+            name,
+            f,
+            lambda x, y: [_top(y), _bottom(y), 0.5, 1.0],
+            (0.0, 0.0, 1e-4, 1e-2),
+            (1.0, 1.0, 10.0, 10.0),
+        )
+        for name, f in (("mmf", _mmf), ("janoschek", _janoschek), ("weibull", _weibull))
     ),
     CurveModel(
         "hill3",
@@ -179,9 +170,18 @@ def fit_curve_model(
     Levenberg-Marquardt, vectorised over the rows (each with its own damping), on
     parameters mapped through a sigmoid into the model's bounds, so every fit
     stays a plausible curve; a central-difference Jacobian. NaN entries of ``Y``
-    are left out of a row's residual. Returns the parameters (n, k) and each
-    row's mean squared residual (n,): NaN where the row has no more observed
-    points than the model has parameters, or the fit is not finite.
+    are left out of a row's residual.
+
+    Args:
+        model: the curve family.
+        x: the epochs of the columns of ``Y``.
+        Y: one curve per row, fractions of 1.
+        iters: Levenberg-Marquardt iterations.
+
+    Returns:
+        The parameters (n, k) and each row's mean squared residual (n,): NaN where
+        the row has no more observed points than the model has parameters, or the
+        fit is not finite.
     """
     Y = np.asarray(Y, dtype=float)
     mask = np.isfinite(Y)
@@ -251,8 +251,16 @@ def extrapolate_curves(
     all the weight. A model's extrapolation that is not an accuracy in [0, 1], or
     falls more than 0.2 below the best value the arch already reached, counts as a
     failed fit and is dropped (the families are meant to rise). Rows with no model
-    left get their last observed value; rows with none, NaN. Returns the
-    predictions (n,) and each model's extrapolation (NaN where dropped).
+    left get their last observed value; rows with none, NaN.
+
+    Args:
+        Y: one partial curve per row, fractions of 1 at epochs 1..m (NaN: not seen).
+        final_epoch: the epoch to extrapolate to.
+        models: the curve families of the ensemble.
+        noise: added to each model's mean squared residual before inverting it.
+
+    Returns:
+        The predictions (n,) and each model's extrapolation (NaN where dropped).
     """
     Y = np.atleast_2d(np.asarray(Y, dtype=float))
     x = np.arange(1, Y.shape[1] + 1, dtype=float)
@@ -284,20 +292,24 @@ def extrapolate_curves(
 class LCE(CurvePredictor):
     """Learning-curve extrapolation (Domhan et al., IJCAI 2015): per arch, an
     ensemble of parametric curve models fitted to the first ``epochs`` epochs of
-    validation accuracy and extrapolated to ``final_epoch`` (None: the last epoch
-    of the schedule is unknown, so the models' value at epoch 1e6, i.e. their
-    asymptote). Point fits weighted by fit quality, no MCMC (see the module
-    docstring). Training-free; reads ``info["curve:val_accuracy"]`` (percent)."""
+    validation accuracy and extrapolated to ``final_epoch``. Point fits weighted by
+    fit quality, no MCMC (see the module docstring). Training-free; reads
+    ``info["curve:val_accuracy"]`` (percent).
+
+    Args:
+        epochs: epochs of validation accuracy the curve models are fitted to.
+        final_epoch: the epoch extrapolated to; None: the last epoch of the schedule
+            is unknown, so the models' value at epoch 1e6, i.e. their asymptote.
+        noise: a squared accuracy fraction added to each model's mean squared
+            residual before weighting by its inverse (1e-4: one point of accuracy),
+            so that a near-perfect fit does not take all the weight.
+    """
 
     description: ClassVar[str] = "parametric learning-curve ensemble extrapolated to final_epoch"
     paper: ClassVar[str] = "Domhan et al., IJCAI 2015"
 
-    def __init__(
-        self, epochs: int = 5, final_epoch: int | None = None, noise: float = 1e-4
-    ) -> None:
-        self.epochs = epochs
-        self.final_epoch = final_epoch
-        self.noise = noise
+    final_epoch: int | None = None
+    noise: float = 1e-4
 
     def _score(self, curves: dict[str, np.ndarray]) -> np.ndarray:
         final = 1e6 if self.final_epoch is None else float(self.final_epoch)

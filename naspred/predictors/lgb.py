@@ -8,91 +8,56 @@ fraction 0.8, 500 rounds.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any, ClassVar
 
-import numpy as np
-
-from naspred.predictors.base import EncodedPredictor
+from naspred.predictors._params import IntRange, LogUniform, Uniform, model_param
+from naspred.predictors._trees import TreeEnsemblePredictor
 from naspred.predictors.registry import register_predictor
 
 
 @register_predictor("lgb")
-class LightGBMPredictor(EncodedPredictor):
+class LightGBMPredictor(TreeEnsemblePredictor):
     """LightGBM (Ke et al., NeurIPS 2017) on an encoding, with the NASLib study's
-    defaults. ``tune=True`` runs a cross-validated random search first."""
+    defaults (White et al., NeurIPS 2021); ``tune=True`` runs a cross-validated
+    random search first.
+
+    Args:
+        n_estimators: boosting rounds (trees).
+        num_leaves: maximum leaves of a tree.
+        learning_rate: shrinkage of each tree's contribution.
+        feature_fraction: fraction of the features each tree may use (LightGBM's
+            ``colsample_bytree``).
+        bagging_fraction: fraction of the training archs each tree is grown on
+            (``subsample``).
+        bagging_freq: redraw the bagged archs every this many trees (``subsample_freq``).
+        min_child_samples: minimum training archs in a leaf, capped at a quarter of
+            the training archs so that small training sets still split.
+    """
 
     description: ClassVar[str] = "LightGBM gradient-boosted trees on an encoding"
     paper: ClassVar[str] = "Ke et al., NeurIPS 2017; defaults of White et al., NeurIPS 2021"
 
-    def __init__(
-        self,
-        encoding: str | None = None,
-        encoding_kw: Mapping[str, Any] | None = None,
-        seed: int = 0,
-        n_estimators: int = 500,
-        num_leaves: int = 31,
-        learning_rate: float = 0.05,
-        feature_fraction: float = 0.9,
-        bagging_fraction: float = 0.8,
-        bagging_freq: int = 1,
-        min_child_samples: int = 20,
-        tune: bool = False,
-        tune_trials: int = 20,
-        tune_folds: int = 3,
-        n_jobs: int = 1,
-    ) -> None:
-        self.encoding = encoding
-        self.encoding_kw = encoding_kw
-        self.seed = seed
-        self.n_estimators = n_estimators
-        self.num_leaves = num_leaves
-        self.learning_rate = learning_rate
-        self.feature_fraction = feature_fraction
-        self.bagging_fraction = bagging_fraction
-        self.bagging_freq = bagging_freq
-        self.min_child_samples = min_child_samples
-        self.tune = tune
-        self.tune_trials = tune_trials
-        self.tune_folds = tune_folds
-        self.n_jobs = n_jobs
+    n_estimators: int = model_param(500, search=IntRange(50, 500))
+    num_leaves: int = model_param(31, search=IntRange(10, 100))
+    learning_rate: float = model_param(0.05, search=LogUniform(0.001, 0.1))
+    feature_fraction: float = model_param(0.9, name="colsample_bytree", search=Uniform(0.1, 1.0))
+    bagging_fraction: float = model_param(0.8, name="subsample")
+    bagging_freq: int = model_param(1, name="subsample_freq")
+    min_child_samples: int = model_param(20, search=IntRange(2, 30))
 
-    def _default_params(self) -> dict[str, Any]:
-        return {
-            "n_estimators": self.n_estimators,
-            "num_leaves": self.num_leaves,
-            "learning_rate": self.learning_rate,
-            "colsample_bytree": self.feature_fraction,
-            "subsample": self.bagging_fraction,
-            "subsample_freq": self.bagging_freq,
-            "min_child_samples": self.min_child_samples,
-        }
-
-    def _sample_params(self, rng: np.random.Generator) -> dict[str, Any]:
-        return {
-            "n_estimators": int(rng.integers(50, 500)),
-            "num_leaves": int(rng.integers(10, 100)),
-            "learning_rate": float(np.exp(rng.uniform(np.log(0.001), np.log(0.1)))),
-            "colsample_bytree": float(rng.uniform(0.1, 1.0)),
-            "min_child_samples": int(rng.integers(2, 30)),
-        }
-
-    def _fit_model(self, X: np.ndarray, z: np.ndarray, params: dict[str, Any]) -> Any:
+    def _make_model(self, params: dict[str, Any], n_rows: int) -> Any:
         import lightgbm
 
         # The NASLib default leaf minimum (20) assumes >= ~100 training archs; with
-        # fewer, no tree could split and every prediction would be the mean. Cap it
-        # at a quarter of the rows so small training sets still learn something.
-        params = dict(params)
-        params["min_child_samples"] = min(params["min_child_samples"], max(1, len(z) // 4))
-        model = lightgbm.LGBMRegressor(
+        # fewer, no tree could split and every prediction would be the mean.
+        params = {
+            **params,
+            "min_child_samples": min(params["min_child_samples"], max(1, n_rows // 4)),
+        }
+        return lightgbm.LGBMRegressor(
             objective="regression",
             random_state=self.seed,
             n_jobs=self.n_jobs,
             verbose=-1,
             **params,
         )
-        return model.fit(X, z)
-
-    def _predict_model(self, model: Any, X: np.ndarray) -> np.ndarray:
-        return np.asarray(model.predict(X), dtype=float)

@@ -7,72 +7,43 @@ depth-6 trees) are those of the NASLib predictor study (White et al., NeurIPS 20
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import numpy as np
 
-from naspred.predictors.base import EncodedProbabilisticPredictor
+from naspred.predictors._encoded import EncodedProbabilisticPredictor, TunablePredictor
+from naspred.predictors._params import IntRange, LogUniform, Uniform, model_param
 from naspred.predictors.registry import register_predictor
 
 
 @register_predictor("ngb")
-class NGBoostPredictor(EncodedProbabilisticPredictor):
+class NGBoostPredictor(TunablePredictor, EncodedProbabilisticPredictor):
     """NGBoost (Duan et al., ICML 2020) with a Normal distribution and regression
-    trees as base learners; the std of the predicted Normal is the uncertainty."""
+    trees as base learners, with the NASLib study's defaults (White et al., NeurIPS
+    2021); the std of the predicted Normal is the uncertainty.
+
+    Args:
+        n_estimators: boosting rounds.
+        learning_rate: shrinkage of each round's natural-gradient step.
+        minibatch_frac: fraction of the training archs each round is fitted on.
+        max_depth: maximum depth of a base tree.
+        max_features: fraction of the features a split may consider.
+        min_samples_leaf: minimum archs in a leaf, capped at a quarter of a round's
+            archs so that small training sets still split.
+        min_samples_split: minimum archs a node needs to be split, capped at half of
+            a round's archs.
+    """
 
     description: ClassVar[str] = "NGBoost: boosted Normal predictive distribution"
     paper: ClassVar[str] = "Duan et al., ICML 2020; defaults of White et al., NeurIPS 2021"
 
-    def __init__(
-        self,
-        encoding: str | None = None,
-        encoding_kw: Mapping[str, Any] | None = None,
-        seed: int = 0,
-        n_estimators: int = 505,
-        learning_rate: float = 0.08,
-        minibatch_frac: float = 0.5,
-        max_depth: int = 6,
-        max_features: float = 0.79,
-        min_samples_leaf: int = 15,
-        min_samples_split: int = 20,
-        tune: bool = False,
-        tune_trials: int = 20,
-        tune_folds: int = 3,
-    ) -> None:
-        self.encoding = encoding
-        self.encoding_kw = encoding_kw
-        self.seed = seed
-        self.n_estimators = n_estimators
-        self.learning_rate = learning_rate
-        self.minibatch_frac = minibatch_frac
-        self.max_depth = max_depth
-        self.max_features = max_features
-        self.min_samples_leaf = min_samples_leaf
-        self.min_samples_split = min_samples_split
-        self.tune = tune
-        self.tune_trials = tune_trials
-        self.tune_folds = tune_folds
-
-    def _default_params(self) -> dict[str, Any]:
-        return {
-            "n_estimators": self.n_estimators,
-            "learning_rate": self.learning_rate,
-            "minibatch_frac": self.minibatch_frac,
-            "max_depth": self.max_depth,
-            "max_features": self.max_features,
-            "min_samples_leaf": self.min_samples_leaf,
-            "min_samples_split": self.min_samples_split,
-        }
-
-    def _sample_params(self, rng: np.random.Generator) -> dict[str, Any]:
-        return {
-            "n_estimators": int(rng.integers(128, 512)),
-            "learning_rate": float(np.exp(rng.uniform(np.log(0.001), np.log(0.1)))),
-            "max_depth": int(rng.integers(1, 25)),
-            "max_features": float(rng.uniform(0.1, 1.0)),
-            "min_samples_leaf": int(rng.integers(2, 20)),
-        }
+    n_estimators: int = model_param(505, search=IntRange(128, 512))
+    learning_rate: float = model_param(0.08, search=LogUniform(0.001, 0.1))
+    minibatch_frac: float = model_param(0.5)
+    max_depth: int = model_param(6, search=IntRange(1, 25))
+    max_features: float = model_param(0.79, search=Uniform(0.1, 1.0))
+    min_samples_leaf: int = model_param(15, search=IntRange(2, 20))
+    min_samples_split: int = model_param(20)
 
     def _fit_model(self, X: np.ndarray, z: np.ndarray, params: dict[str, Any]) -> Any:
         from ngboost import NGBRegressor

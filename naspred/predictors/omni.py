@@ -12,26 +12,33 @@ epochs of training loss and its jacov score.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar
+from collections.abc import Sequence
+from typing import ClassVar
 
 import numpy as np
 
 from naspred.errors import InvalidInputError
+from naspred.predictors._curves import CurveFeatureMixin
 from naspred.predictors.base import ArchLike, DataNeeds, Info, curve_key
-from naspred.predictors.lcsvr import CurveFeatureMixin
 from naspred.predictors.ngb import NGBoostPredictor
 from naspred.predictors.registry import register_predictor
 
 
 @register_predictor("omni")
 class OMNI(CurveFeatureMixin, NGBoostPredictor):
-    """NGBoost (the :class:`~naspred.predictors.ngb.NGBoostPredictor` defaults) on
-    [encoding, SoTL-E over the last ``E`` of the first ``epochs`` epochs of
-    ``info["curve:train_loss"]``, the ``proxy`` score from ``info["proxy:jacov"]``]
-    (White et al., NeurIPS 2021). A task that stores no jacov needs its scores
-    computed with :mod:`naspred.proxies` first. ``epochs=0`` leaves the SoTL-E
-    feature out (encoding + proxy only)."""
+    """The OMNI predictor of White et al. (NeurIPS 2021): NGBoost (with the ``ngb``
+    predictor's model hyper-parameters) on [encoding, SoTL-E, a proxy score].
+
+    A task that stores no jacov needs its scores computed with
+    :mod:`naspred.proxies` first.
+
+    Args:
+        epochs: epochs of ``info["curve:train_loss"]`` read per arch; 0 leaves the
+            SoTL-E feature out (encoding + proxy only).
+        E: SoTL-E sums the training losses of the last ``E`` of those epochs.
+        proxy: the proxy whose score, from ``info["proxy:<proxy>"]``, is a feature;
+            empty: none.
+    """
 
     description: ClassVar[str] = "NGBoost on encoding + SoTL-E + jacov (the OMNI predictor)"
     paper: ClassVar[str] = "White et al., NeurIPS 2021"
@@ -40,43 +47,9 @@ class OMNI(CurveFeatureMixin, NGBoostPredictor):
     # although NGBoost's query_dist is inherited and works
     probabilistic: ClassVar[bool] = False
 
-    def __init__(
-        self,
-        epochs: int = 5,
-        E: int = 1,  # noqa: N803 - SoTL-E's name
-        proxy: str = "jacov",
-        encoding: str | None = None,
-        encoding_kw: Mapping[str, Any] | None = None,
-        seed: int = 0,
-        n_estimators: int = 505,
-        learning_rate: float = 0.08,
-        minibatch_frac: float = 0.5,
-        max_depth: int = 6,
-        max_features: float = 0.79,
-        min_samples_leaf: int = 15,
-        min_samples_split: int = 20,
-        tune: bool = False,
-        tune_trials: int = 20,
-        tune_folds: int = 3,
-    ) -> None:
-        super().__init__(
-            encoding=encoding,
-            encoding_kw=encoding_kw,
-            seed=seed,
-            n_estimators=n_estimators,
-            learning_rate=learning_rate,
-            minibatch_frac=minibatch_frac,
-            max_depth=max_depth,
-            max_features=max_features,
-            min_samples_leaf=min_samples_leaf,
-            min_samples_split=min_samples_split,
-            tune=tune,
-            tune_trials=tune_trials,
-            tune_folds=tune_folds,
-        )
-        self.epochs = epochs
-        self.E = E
-        self.proxy = proxy
+    epochs: int = 5
+    E: int = 1
+    proxy: str = "jacov"
 
     @property
     def needs(self) -> DataNeeds:

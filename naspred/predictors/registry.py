@@ -15,7 +15,18 @@ _PREDICTORS: dict[str, type[Predictor]] = {}
 
 
 def register_predictor(name: str) -> Callable[[type[Predictor]], type[Predictor]]:
-    """Class decorator: make a :class:`Predictor` available as ``make_predictor(name)``."""
+    """Class decorator: make a :class:`Predictor` available as ``make_predictor(name)``.
+
+    Args:
+        name: the registry name (sets the class's ``name``).
+
+    Returns:
+        The decorator, which returns the class unchanged otherwise.
+
+    Raises:
+        InvalidInputError: the name is taken by another class, or the class has no
+            ``description`` or ``paper``.
+    """
 
     def decorate(cls: type[Predictor]) -> type[Predictor]:
         if name in _PREDICTORS and _PREDICTORS[name] is not cls:
@@ -51,7 +62,11 @@ def model_based_predictors() -> list[str]:
 
 
 def predictor_class(name: str) -> type[Predictor]:
-    """The class registered as ``name``."""
+    """The class registered as ``name``.
+
+    Raises:
+        UnknownNameError: no predictor is registered under ``name``.
+    """
     if name not in _PREDICTORS:
         raise UnknownNameError(f"unknown predictor {name!r}; known: {', '.join(predictor_names())}")
     return _PREDICTORS[name]

@@ -8,73 +8,37 @@ Search", 2020), which the NASLib predictor study uses (White et al., NeurIPS 202
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any, ClassVar
 
-import numpy as np
-
-from naspred.predictors.base import EncodedPredictor
+from naspred.predictors._params import IntRange, Uniform, model_param
+from naspred.predictors._trees import TreeEnsemblePredictor
 from naspred.predictors.registry import register_predictor
 
 
 @register_predictor("rf")
-class RandomForestPredictor(EncodedPredictor):
-    """Random forest regression (Breiman, 2001) on an encoding; NAS-Bench-301's
-    defaults. ``tune=True`` runs a small cross-validated random search first."""
+class RandomForestPredictor(TreeEnsemblePredictor):
+    """Random forest regression (Breiman, 2001) on an encoding, with NAS-Bench-301's
+    defaults (Siems et al., 2020); ``tune=True`` runs a small cross-validated random
+    search first.
+
+    Args:
+        n_estimators: trees in the forest.
+        max_features: fraction of the features a split may consider.
+        min_samples_leaf: minimum training archs in a leaf.
+        min_samples_split: minimum training archs a node needs to be split.
+        bootstrap: grow each tree on a bootstrap sample instead of every arch.
+    """
 
     description: ClassVar[str] = "random forest on an encoding"
     paper: ClassVar[str] = "Breiman 2001; defaults from NAS-Bench-301 (Siems et al. 2020)"
 
-    def __init__(
-        self,
-        encoding: str | None = None,
-        encoding_kw: Mapping[str, Any] | None = None,
-        seed: int = 0,
-        n_estimators: int = 116,
-        max_features: float = 0.17055852159745608,
-        min_samples_leaf: int = 2,
-        min_samples_split: int = 2,
-        bootstrap: bool = False,
-        tune: bool = False,
-        tune_trials: int = 20,
-        tune_folds: int = 3,
-        n_jobs: int = 1,
-    ) -> None:
-        self.encoding = encoding
-        self.encoding_kw = encoding_kw
-        self.seed = seed
-        self.n_estimators = n_estimators
-        self.max_features = max_features
-        self.min_samples_leaf = min_samples_leaf
-        self.min_samples_split = min_samples_split
-        self.bootstrap = bootstrap
-        self.tune = tune
-        self.tune_trials = tune_trials
-        self.tune_folds = tune_folds
-        self.n_jobs = n_jobs
+    n_estimators: int = model_param(116, search=IntRange(16, 128))
+    max_features: float = model_param(0.17055852159745608, search=Uniform(0.1, 0.9))
+    min_samples_leaf: int = model_param(2, search=IntRange(1, 20))
+    min_samples_split: int = model_param(2, search=IntRange(2, 20))
+    bootstrap: bool = model_param(False)
 
-    def _default_params(self) -> dict[str, Any]:
-        return {
-            "n_estimators": self.n_estimators,
-            "max_features": self.max_features,
-            "min_samples_leaf": self.min_samples_leaf,
-            "min_samples_split": self.min_samples_split,
-            "bootstrap": self.bootstrap,
-        }
-
-    def _sample_params(self, rng: np.random.Generator) -> dict[str, Any]:
-        return {
-            "n_estimators": int(rng.integers(16, 128)),
-            "max_features": float(rng.uniform(0.1, 0.9)),
-            "min_samples_leaf": int(rng.integers(1, 20)),
-            "min_samples_split": int(rng.integers(2, 20)),
-        }
-
-    def _fit_model(self, X: np.ndarray, z: np.ndarray, params: dict[str, Any]) -> Any:
+    def _make_model(self, params: dict[str, Any], n_rows: int) -> Any:
         from sklearn.ensemble import RandomForestRegressor
 
-        model = RandomForestRegressor(**params, random_state=self.seed, n_jobs=self.n_jobs)
-        return model.fit(X, z)
-
-    def _predict_model(self, model: Any, X: np.ndarray) -> np.ndarray:
-        return model.predict(X)
+        return RandomForestRegressor(**params, random_state=self.seed, n_jobs=self.n_jobs)

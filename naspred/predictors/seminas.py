@@ -27,8 +27,9 @@ from typing import Any, ClassVar
 import numpy as np
 
 from naspred.errors import InvalidInputError
+from naspred.predictors._graph import predict_graphs
 from naspred.predictors.base import ArchLike, Info, check_targets
-from naspred.predictors.gcn import GCNPredictor, predict_graphs
+from naspred.predictors.gcn import GCNPredictor
 from naspred.predictors.registry import register_predictor
 from naspred.spaces.base import Arch, LabelledDAG
 
@@ -40,16 +41,25 @@ def _signature(dag: LabelledDAG) -> tuple[tuple[str, ...], bytes]:
 
 @register_predictor("seminas")
 class SemiNASPredictor(GCNPredictor):
-    """SemiNAS-style self-training (Luo et al., NeurIPS 2020) around the GCN
-    neural predictor.
+    """SemiNAS-style self-training (Luo et al., "Semi-Supervised Neural Architecture
+    Search", NeurIPS 2020) around the GCN neural predictor, whose hyper-parameters
+    it shares.
 
-    ``fit`` trains the GCN on the labelled archs, pseudo-labels ``n_unlabelled``
-    archs sampled (with this predictor's ``seed``) from the labelled archs'
-    search space, or the given ``unlabelled`` archs, and retrains a fresh GCN on
-    both; ``rounds`` > 1 repeats pseudo-labelling with the latest network. Each
-    retraining runs ``retrain_epochs`` epochs; None scales ``epochs`` by
-    ``N / (N + M)`` so that it takes about as many optimiser steps (and as much
-    time) as the first training. The other hyper-parameters are the GCN's.
+    ``fit`` trains the GCN on the labelled archs, pseudo-labels the unlabelled
+    archs, and retrains a fresh (or, with ``warm_start``, the same) GCN on both.
+
+    Args:
+        n_unlabelled: archs sampled (with ``seed``) from the labelled archs' search
+            space as the unlabelled pool, when ``unlabelled`` is None.
+        unlabelled: the unlabelled archs to use instead of sampling.
+        rounds: pseudo-labelling rounds, each with the latest network (0: none).
+        retrain_epochs: epochs of each retraining; None scales ``epochs`` by
+            ``N / (repeat * N + M)`` so that it takes about as many optimiser steps
+            (and as much time) as the first training.
+        labelled_repeat: times each labelled arch appears in a retraining set (so
+            that true labels are not drowned by pseudo labels); None: ``M / N``
+            rounded, at least 1.
+        warm_start: retrain the latest network instead of a fresh one.
     """
 
     description: ClassVar[str] = (
@@ -57,39 +67,12 @@ class SemiNASPredictor(GCNPredictor):
     )
     paper: ClassVar[str] = "Luo et al., Semi-Supervised NAS, NeurIPS 2020"
 
-    def __init__(
-        self,
-        seed: int = 0,
-        n_unlabelled: int = 1000,
-        unlabelled: Sequence[ArchLike] | None = None,
-        rounds: int = 1,
-        retrain_epochs: int | None = None,
-        labelled_repeat: int | None = None,
-        warm_start: bool = True,
-        num_layers: int = 3,
-        hidden: int = 144,
-        head_width: int = 128,
-        epochs: int = 300,
-        lr: float = 1e-3,
-        batch_size: int = 32,
-        weight_decay: float = 1e-3,
-    ) -> None:
-        super().__init__(
-            seed=seed,
-            num_layers=num_layers,
-            hidden=hidden,
-            head_width=head_width,
-            epochs=epochs,
-            lr=lr,
-            batch_size=batch_size,
-            weight_decay=weight_decay,
-        )
-        self.n_unlabelled = n_unlabelled
-        self.unlabelled = unlabelled
-        self.rounds = rounds
-        self.retrain_epochs = retrain_epochs
-        self.labelled_repeat = labelled_repeat
-        self.warm_start = warm_start
+    n_unlabelled: int = 1000
+    unlabelled: Sequence[ArchLike] | None = None
+    rounds: int = 1
+    retrain_epochs: int | None = None
+    labelled_repeat: int | None = None
+    warm_start: bool = True
 
     def _pool(self, archs: Sequence[ArchLike]) -> list[ArchLike]:
         """The unlabelled archs, without any identical to a labelled one."""

@@ -20,21 +20,23 @@ from typing import ClassVar
 import numpy as np
 
 from naspred.errors import InvalidInputError
-from naspred.predictors.early_stopping import CurvePredictor
+from naspred.predictors._curves import CurvePredictor
 from naspred.predictors.registry import register_predictor
 
 
 @register_predictor("sotl")
 class SoTL(CurvePredictor):
-    """Negated sum of the training losses over the first ``epochs`` epochs
-    (SoTL, Ru et al., NeurIPS 2021). Training-free; reads ``info["curve:train_loss"]``."""
+    """SoTL (Ru et al., "Speedy Performance Estimation for Neural Architecture
+    Search", NeurIPS 2021): the negated sum of the training losses over the first
+    ``epochs`` epochs. Training-free; reads ``info["curve:train_loss"]``.
+
+    Args:
+        epochs: epochs of training loss summed.
+    """
 
     description: ClassVar[str] = "minus the sum of training losses over the first `epochs` epochs"
     paper: ClassVar[str] = "Ru et al., NeurIPS 2021"
     curve_metrics: ClassVar[tuple[str, ...]] = ("train_loss",)
-
-    def __init__(self, epochs: int = 5) -> None:
-        self.epochs = epochs
 
     def _score(self, curves: dict[str, np.ndarray]) -> np.ndarray:
         return -curves["train_loss"].sum(axis=1)
@@ -42,17 +44,20 @@ class SoTL(CurvePredictor):
 
 @register_predictor("sotl_e")
 class SoTLE(CurvePredictor):
-    """Negated sum of the training losses over the last ``E`` of the first ``epochs``
-    epochs (SoTL-E, Ru et al., NeurIPS 2021; ``E = 1``, the paper's default, is the
-    training loss of the last epoch). Training-free; reads ``info["curve:train_loss"]``."""
+    """SoTL-E (Ru et al., NeurIPS 2021): the negated sum of the training losses over
+    the last ``E`` of the first ``epochs`` epochs. Training-free; reads
+    ``info["curve:train_loss"]``.
+
+    Args:
+        epochs: epochs of training loss read; the last ``E`` of them are summed.
+        E: epochs summed (the paper's name; its default 1 is the last epoch's loss).
+    """
 
     description: ClassVar[str] = "minus the sum of training losses over the last E of `epochs`"
     paper: ClassVar[str] = "Ru et al., NeurIPS 2021"
     curve_metrics: ClassVar[tuple[str, ...]] = ("train_loss",)
 
-    def __init__(self, epochs: int = 5, E: int = 1) -> None:  # noqa: N803 - the paper's name
-        self.epochs = epochs
-        self.E = E
+    E: int = 1
 
     def _score(self, curves: dict[str, np.ndarray]) -> np.ndarray:
         if int(self.E) < 1:

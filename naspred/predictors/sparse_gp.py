@@ -8,14 +8,14 @@ Processes", AISTATS 2009. The collapsed variational bound costs O(n m^2) for
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
 import torch
 
-from naspred.predictors.base import EncodedProbabilisticPredictor
+from naspred.predictors._encoded import EncodedProbabilisticPredictor
+from naspred.predictors._params import model_param
 from naspred.predictors.registry import register_predictor
 
 _JITTER = 1e-6
@@ -76,44 +76,29 @@ class _SGPR:
 
 @register_predictor("sparse_gp")
 class SparseGaussianProcessPredictor(EncodedProbabilisticPredictor):
-    """SGPR (Titsias, AISTATS 2009): a GP with an RBF kernel (one length scale per
-    feature if ``ard``) whose ``num_inducing`` inducing inputs (initialised at a
-    seeded random subset of the training archs), kernel and noise variance maximise
-    the collapsed variational bound with Adam. Implemented in PyTorch (float64),
-    no gpytorch. The std is the predictive std of a new observation."""
+    """SGPR (Titsias, AISTATS 2009): a GP with an RBF kernel whose inducing inputs
+    (initialised at a seeded random subset of the training archs), kernel and noise
+    variance maximise the collapsed variational bound with Adam. Implemented in
+    PyTorch (float64), no gpytorch. The std is the predictive std of a new
+    observation.
+
+    Args:
+        num_inducing: inducing points (at most the training archs).
+        ard: one RBF length scale per feature instead of one for all.
+        iterations: Adam steps on the bound.
+        lr: Adam's learning rate.
+        noise: initial noise variance (then fitted, floored at 1e-6).
+    """
 
     description: ClassVar[str] = "sparse variational GP (inducing points) for many archs"
     paper: ClassVar[str] = "Titsias, AISTATS 2009"
     scale_features: ClassVar[bool] = True
 
-    def __init__(
-        self,
-        encoding: str | None = None,
-        encoding_kw: Mapping[str, Any] | None = None,
-        seed: int = 0,
-        num_inducing: int = 128,
-        ard: bool = True,
-        iterations: int = 300,
-        lr: float = 0.05,
-        noise: float = 0.1,
-    ) -> None:
-        self.encoding = encoding
-        self.encoding_kw = encoding_kw
-        self.seed = seed
-        self.num_inducing = num_inducing
-        self.ard = ard
-        self.iterations = iterations
-        self.lr = lr
-        self.noise = noise
-
-    def _default_params(self) -> dict[str, Any]:
-        return {
-            "num_inducing": self.num_inducing,
-            "ard": self.ard,
-            "iterations": self.iterations,
-            "lr": self.lr,
-            "noise": self.noise,
-        }
+    num_inducing: int = model_param(128)
+    ard: bool = model_param(True)
+    iterations: int = model_param(300)
+    lr: float = model_param(0.05)
+    noise: float = model_param(0.1)
 
     def _fit_model(self, X: np.ndarray, z: np.ndarray, params: dict[str, Any]) -> _SGPR:
         rng = np.random.default_rng(self.seed)

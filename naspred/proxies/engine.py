@@ -173,6 +173,20 @@ class ProxyContext:
         clone.load_state_dict(self._pristine)
         return clone.train()
 
+    def space_complexity(self) -> tuple[float, float] | None:
+        """The space's own ``(params, flops)`` of the arch, in millions (the benchmark
+        records' counting convention), or None for a space that has none.
+
+        Spaces count by building networks (memoised), whose initialisation draws from
+        torch's global random state; forked here, so that scoring leaves other code's
+        random streams as they were, whichever archs were counted before.
+        """
+        complexity = getattr(self.space, "complexity", None)
+        if complexity is None:
+            return None
+        with torch.random.fork_rng(devices=[]):
+            return complexity(self.arch, self.dataset)
+
     def require(self, *needs: str) -> None:
         """Make sure ``needs`` have been computed (running the shared pass if not)."""
         missing = set(needs) - self.needs

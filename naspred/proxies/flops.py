@@ -16,7 +16,7 @@ from naspred.spaces.complexity import count_flops
 @register("flops", paper="Abdelfattah et al., ICLR 2021 (baseline); Suite-Zero convention")
 def flops(ctx: ProxyContext) -> float:
     """FLOPs of one forward pass for one input / 1e6 (raw)."""
-    complexity = getattr(ctx.space, "complexity", None)
-    if complexity is not None:
-        return float(complexity(ctx.arch, ctx.dataset)[1])
+    counts = ctx.space_complexity()
+    if counts is not None:
+        return float(counts[1])
     return count_flops(ctx.net, tuple(ctx.space.input_shape(ctx.dataset))) / 1e6

@@ -16,7 +16,7 @@ from naspred.spaces.complexity import count_params
 @register("params", paper="Abdelfattah et al., ICLR 2021 (baseline); Suite-Zero convention")
 def params(ctx: ProxyContext) -> float:
     """Trainable parameters / 1e6 (raw: more parameters, higher score)."""
-    complexity = getattr(ctx.space, "complexity", None)
-    if complexity is not None:
-        return float(complexity(ctx.arch, ctx.dataset)[0])
+    counts = ctx.space_complexity()
+    if counts is not None:
+        return float(counts[0])
     return count_params(ctx.net) / 1e6

@@ -1,0 +1,170 @@
+"""Feed-forward networks on an encoding, in PyTorch.
+
+The module structure is the following:
+
+* :class:`FeedForward` (the network), :func:`train_network` (its seeded Adam
+  training loop, which leaves torch's global random state and thread count as it
+  found them), :func:`predict_network` and :func:`torch_threads`, which the graph
+  networks of :mod:`naspred.predictors._graph` use too.
+* :class:`FeedForwardPredictor`, an
+  :class:`~naspred.predictors._encoded.EncodedPredictor` on standardised features,
+  declares the network's hyper-parameters (``num_layers`` hidden layers of
+  ``layer_width`` units, ``epochs``, ``lr``, ``batch_size``) and turns them into
+  :func:`train_network`'s arguments.
+* Derived, each in its own module: ``mlp`` (one network), ``bananas`` (an
+  ensemble, for an uncertainty) and ``dngo`` (a Bayesian linear regression on the
+  last hidden layer, :mod:`naspred.predictors._blr`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+from torch import nn
+
+from naspred.errors import InvalidInputError
+from naspred.predictors._encoded import EncodedPredictor
+from naspred.predictors._params import model_param
+
+_ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh}
+
+
+class FeedForward(nn.Module):
+    """Fully connected layers with an activation after each hidden layer; the last
+    hidden representation is :meth:`features` (the basis DNGO regresses on)."""
+
+    def __init__(self, in_dim: int, hidden: Sequence[int], activation: str = "relu") -> None:
+        super().__init__()
+        if activation not in _ACTIVATIONS:
+            raise InvalidInputError(
+                f"activation must be one of {sorted(_ACTIVATIONS)}, got {activation!r}"
+            )
+        layers: list[nn.Module] = []
+        width = in_dim
+        for h in hidden:
+            layers += [nn.Linear(width, h), _ACTIVATIONS[activation]()]
+            width = h
+        self.body = nn.Sequential(*layers)
+        self.head = nn.Linear(width, 1)
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """The last hidden layer's activations, ``(n, width)``."""
+        return self.body(x)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """One prediction per row of ``x``, ``(n,)``."""
+        return self.head(self.body(x)).squeeze(-1)
+
+
+@contextmanager
+def torch_threads(n: int | None) -> Iterator[None]:
+    """Run the block with ``n`` intra-op threads (None: leave as is), then restore.
+
+    Networks this small train several times faster on one thread than on many,
+    which mostly wait on each other (and on other processes of a shared machine).
+    """
+    before = torch.get_num_threads()
+    if n is not None:
+        torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def train_network(
+    X: np.ndarray,
+    z: np.ndarray,
+    hidden: Sequence[int],
+    *,
+    activation: str = "relu",
+    epochs: int = 200,
+    lr: float = 0.01,
+    batch_size: int = 32,
+    weight_decay: float = 0.0,
+    loss: str = "l1",
+    seed: int = 0,
+    threads: int | None = 1,
+) -> FeedForward:
+    """Train a :class:`FeedForward` regressor with Adam; fully determined by ``seed``.
+
+    Torch's global random state is forked and restored, so training leaves no
+    trace in other code's random streams.
+
+    Args:
+        X: features, ``(n, d)``.
+        z: targets, ``(n,)``.
+        hidden: widths of the hidden layers.
+        activation: ``"relu"`` or ``"tanh"``.
+        epochs: passes over the data.
+        lr: Adam's learning rate.
+        batch_size: minibatch size (minibatches in a seeded random order).
+        weight_decay: Adam's L2 weight decay.
+        loss: ``"l1"`` or ``"mse"``.
+        seed: seed of the initialisation and of the minibatch order.
+        threads: torch's intra-op threads for the duration (restored after); None:
+            as they are.
+
+    Returns:
+        The trained network, in eval mode.
+
+    Raises:
+        InvalidInputError: an unknown ``loss`` or ``activation``.
+    """
+    losses = {"l1": nn.functional.l1_loss, "mse": nn.functional.mse_loss}
+    if loss not in losses:
+        raise InvalidInputError(f"loss must be one of {sorted(losses)}, got {loss!r}")
+    loss_fn = losses[loss]
+    Xt = torch.as_tensor(X, dtype=torch.float32)
+    zt = torch.as_tensor(z, dtype=torch.float32)
+    n = len(Xt)
+    with torch.random.fork_rng(devices=[]), torch_threads(threads):
+        torch.manual_seed(seed)
+        model = FeedForward(Xt.shape[1], hidden, activation)
+        opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+        order = torch.Generator().manual_seed(seed)
+        model.train()
+        for _ in range(int(epochs)):
+            perm = torch.randperm(n, generator=order)
+            for start in range(0, n, batch_size):
+                idx = perm[start : start + batch_size]
+                opt.zero_grad()
+                loss_fn(model(Xt[idx]), zt[idx]).backward()
+                opt.step()
+    model.eval()
+    return model
+
+
+@torch.no_grad()
+def predict_network(model: FeedForward, X: np.ndarray) -> np.ndarray:
+    """The network's outputs for ``X`` as a float64 vector."""
+    return model(torch.as_tensor(X, dtype=torch.float32)).double().numpy()
+
+
+class FeedForwardPredictor(EncodedPredictor):
+    """A predictor whose model is one or more :class:`FeedForward` networks on the
+    standardised encoding (the defaults are the BANANAS network's, White et al.,
+    AAAI 2021).
+
+    Args:
+        num_layers: hidden layers.
+        layer_width: units of each hidden layer.
+        epochs: training epochs (passes over the training archs).
+        lr: Adam's learning rate.
+        batch_size: minibatch size.
+    """
+
+    scale_features: ClassVar[bool] = True
+
+    num_layers: int = 10
+    layer_width: int = 20
+    epochs: int = model_param(200)
+    lr: float = model_param(0.01)
+    batch_size: int = model_param(32)
+
+    def _default_params(self) -> dict[str, Any]:
+        return {"hidden": [self.layer_width] * self.num_layers, **super()._default_params()}
