@@ -58,6 +58,12 @@ if __name__ == "__main__":
     parser.add_argument("--seeds", type=int, default=5, help="runs per method (seeds 0..n-1)")
     parser.add_argument("--out", type=Path, default=TABLES)
     parser.add_argument(
+        "--store",
+        type=Path,
+        default=ROOT / "results" / "nas_loop.jsonl",
+        help="journal of finished runs: a killed study resumes from it",
+    )
+    parser.add_argument(
         "--replot", action="store_true", help="rewrite summary and figure from <out>/nas_loop.csv"
     )
     args = parser.parse_args()
@@ -79,6 +85,7 @@ if __name__ == "__main__":
             METHODS,
             budget=args.budget,
             seeds=range(args.seeds),
+            store=args.store,
         )
     paths = write_search_outputs(
         history,
