@@ -71,10 +71,14 @@ def train_graph_network(
         build: makes the network (called once, with torch seeded by ``seed``).
         graphs: torch-geometric ``Data`` objects.
         z: one target per graph.
+        epochs: passes over the graphs.
+        lr: Adam's learning rate.
+        batch_size: graphs per minibatch.
+        weight_decay: Adam's L2 penalty.
         cosine: decay the learning rate to 0 over ``epochs`` by a cosine.
         loss_fn: the loss of the network on a batch whose targets are ``batch.y``.
-        epochs, lr, batch_size, weight_decay, seed, threads: as for
-            :func:`~naspred.predictors._nn.train_network`, with minibatches of graphs.
+        seed: seeds the initialisation and the minibatch order.
+        threads: torch threads while training (None: leave torch's setting).
 
     Returns:
         The trained network, in eval mode.

@@ -1,4 +1,4 @@
-"""The predictor API: one init/query interface for every performance predictor.
+r"""The predictor API: one init/query interface for every performance predictor.
 
 Follows scikit-learn's estimator contract: constructor arguments are only
 hyper-parameters, stored as given; ``fit(archs, y, info=None)`` (the *init*
@@ -249,6 +249,7 @@ class ProbabilisticPredictor(Predictor):
         )
 
     def query(self, archs: Sequence[ArchLike], info: Info | None = None) -> np.ndarray:
+        """The predictive mean of :meth:`query_dist`."""
         return self.query_dist(archs, info)[0]
 
 
@@ -274,15 +275,18 @@ class ZeroCostPredictor(Predictor):
 
     @property
     def needs(self) -> DataNeeds:
+        """The proxy's stored scores, ``info["proxy:<proxy>"]``."""
         return DataNeeds(proxies=(self.proxy,))
 
     def fit(
         self, archs: Sequence[ArchLike], y: np.ndarray, info: Info | None = None
     ) -> ZeroCostPredictor:
+        """Learn nothing; check that ``info`` carries the proxy's scores for ``archs``."""
         self._fit_nothing(archs, y, info)
         return self
 
     def query(self, archs: Sequence[ArchLike], info: Info | None = None) -> np.ndarray:
+        """The proxy's scores of ``archs`` from ``info``, unchanged (higher = better)."""
         self._check_fitted("n_train_")
         return self._side_data(info, len(archs))[proxy_key(self.proxy)].copy()
 

@@ -116,6 +116,7 @@ class BONASPredictor(GraphPredictor, ProbabilisticPredictor):
     def query_dist(
         self, archs: Sequence[ArchLike], info: Info | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
+        """Mean and standard deviation of the Bayesian linear head on the GCN embeddings."""
         self._check_fitted("blr_")
         if not len(archs):
             return np.zeros(0), np.zeros(0)
@@ -125,4 +126,5 @@ class BONASPredictor(GraphPredictor, ProbabilisticPredictor):
         return mean * self.y_scale_ + self.y_mean_, std
 
     def query(self, archs: Sequence[ArchLike], info: Info | None = None) -> np.ndarray:
+        """The predictive mean of :meth:`query_dist`."""
         return self.query_dist(archs, info)[0]

@@ -82,6 +82,7 @@ class LcSVR(CurveFeatureMixin, TunablePredictor):
 
     @property
     def needs(self) -> DataNeeds:
+        """The encoding, the proxies and the first ``epochs`` of the curves it reads."""
         return DataNeeds(
             encoding=self._encoding_name(),
             curve_epochs=int(self.epochs),

@@ -53,6 +53,7 @@ class OMNI(CurveFeatureMixin, NGBoostPredictor):
 
     @property
     def needs(self) -> DataNeeds:
+        """The encoding, the proxy and the first ``epochs`` of training loss it reads."""
         return DataNeeds(
             encoding=self._encoding_name(),
             proxies=self._proxy_names(),

@@ -105,6 +105,7 @@ class SemiNASPredictor(GCNPredictor):
     def fit(
         self, archs: Sequence[ArchLike], y: np.ndarray, info: Info | None = None
     ) -> SemiNASPredictor:
+        """Train the encoder-predictor on ``archs``, then on pseudo-labelled random archs."""
         y = check_targets(y, len(archs))
         if int(self.rounds) < 0:
             raise InvalidInputError(f"rounds must be >= 0, got {self.rounds}")
