@@ -477,7 +477,9 @@ def test_every_proxy_has_a_sign_check(lc_task: Task) -> None:
         *DEFINITION,
         *MAJORITY,
     }
-    missing = sorted(set(proxy_names()) - checked)
+    # naspred's own proxies: a user's, registered by another test (compare), is not ours
+    ours = {n for n in proxy_names() if get_proxy(n).fn.__module__.startswith("naspred.")}
+    missing = sorted(ours - checked)
     assert not missing, f"add a sign check for {missing} to tests/test_contracts.py"
 
 
