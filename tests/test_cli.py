@@ -397,3 +397,13 @@ def test_make_benchmark_takes_images_and_proxies_like_the_others(
         app, [*base, "--keys-file", str(tmp_path / "no.txt"), "--npz", "s"], env=WIDE
     )
     assert missing.exit_code == 2 and "does not exist" in missing.output
+
+
+def test_version() -> None:
+    import torch
+
+    from naspred import __version__
+
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.output == f"naspred {__version__} (torch {torch.__version__})\n"

@@ -34,6 +34,29 @@ proxies_app = typer.Typer(
 )
 
 
+def _version(show: bool) -> None:
+    if show:
+        import torch
+
+        from naspred import __version__
+
+        typer.echo(f"naspred {__version__} (torch {torch.__version__})")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False,
+        "--version",
+        callback=_version,
+        is_eager=True,
+        help="Print naspred's version (and torch's) and exit.",
+    ),
+) -> None:
+    """Judge how well performance predictors and zero-cost proxies rank architectures."""
+
+
 def _register(group: typer.Typer, name: str, function: Callable[..., None]) -> None:
     group.command(name, cls=NaspredCommand)(function)
 

@@ -39,6 +39,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 
 from naspred.errors import InvalidInputError, MissingInfoError, NotFittedError
+from naspred.metrics import kendall
 from naspred.predictors._params import declare_hyperparameters
 from naspred.spaces.base import Arch, LabelledDAG
 
@@ -178,6 +179,27 @@ class Predictor(BaseEstimator):
     def query(self, archs: Sequence[ArchLike], info: Info | None = None) -> np.ndarray:
         """Query phase: one prediction per arch (higher = predicted better), ``(n,)``."""
         raise NotImplementedError(f"predictor {type(self).__name__} does not implement query()")
+
+    # ---- scikit-learn's names, so cross_val_score, GridSearchCV and Pipeline work ----
+
+    def predict(self, archs: Sequence[ArchLike], info: Info | None = None) -> np.ndarray:
+        """scikit-learn's name for :meth:`query`."""
+        return self.query(archs, info)
+
+    def score(self, archs: Sequence[ArchLike], y: np.ndarray, info: Info | None = None) -> float:
+        """Kendall's tau between ``y`` and the predictions for ``archs`` (what NAS needs:
+        the ranking), the score scikit-learn's model selection maximises.
+
+        Args:
+            archs: the archs to predict.
+            y: their true targets.
+            info: side data, as for :meth:`query`.
+
+        Returns:
+            Kendall's tau over the archs with a finite target and prediction (NaN for
+            constant predictions).
+        """
+        return kendall(np.asarray(y, dtype=float), self.predict(archs, info))
 
     # ---- helpers for subclasses ------------------------------------------------
 
