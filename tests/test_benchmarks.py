@@ -299,3 +299,25 @@ def test_env_var_points_at_suite_zero(monkeypatch, suite_zero_dir):
     assert len(load_tasks()) == 8
     monkeypatch.delenv("NASPRED_SUITE_ZERO_DIR")
     assert {t.space for t in load_tasks()} == {"nasbench_graph", "nasbench201"}
+
+
+def test_lookup_answers_for_archs_and_keys_in_their_order():
+    from naspred.benchmarks import load_tasks
+    from naspred.errors import UnknownNameError
+    from naspred.spaces import get_space
+
+    [task] = load_tasks(["nasbench201/cifar10-lc"])
+    space = get_space(task.space)
+    keys = [task.keys[7], task.keys[3], task.keys[7]]
+    archs = [space.from_key(k) for k in keys]
+    expected = task.val_accuracy[[7, 3, 7]]
+    np.testing.assert_array_equal(task.lookup(archs), expected)
+    np.testing.assert_array_equal(task.lookup(iter(keys)), expected)  # keys, a generator
+    np.testing.assert_array_equal(
+        task.lookup(archs[:1], target="train_time"), task.targets["train_time"][[7]]
+    )
+    missing = next(a for a in space.all_archs() if a.to_key() not in set(task.keys))
+    with pytest.raises(UnknownNameError, match=r"1 arch key\(s\) not in task"):
+        task.lookup([archs[0], missing])
+    with pytest.raises(UnknownNameError, match="no target 'latency'"):
+        task.lookup(archs, target="latency")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -146,6 +147,7 @@ class Task:
 
     def index(self, keys: Iterable[str]) -> np.ndarray:
         """Positions of ``keys`` in this task; unknown keys raise ``KeyError`` naming them."""
+        keys = list(keys)
         lookup = self._positions
         missing = [k for k in keys if k not in lookup]
         if missing:
@@ -154,6 +156,33 @@ class Task:
                 f"keys look like {self.keys[0]!r}"
             )
         return np.array([lookup[k] for k in keys], dtype=np.int64)
+
+    def lookup(self, archs: Iterable[Any], target: str = TARGET) -> np.ndarray:
+        """The ground truth of ``archs``, in their order: what a NAS loop's training
+        oracle answers.
+
+        Args:
+            archs: archs of the task's space (anything with ``to_key()``) or their
+                benchmark keys.
+            target: ``val_accuracy`` or any of :attr:`targets` (e.g. ``train_time``).
+
+        Returns:
+            One value per arch, ``(n,)``.
+
+        Raises:
+            UnknownNameError: an arch the task holds no record of (the first is named),
+                or a target it does not have.
+        """
+        keys = [a if isinstance(a, str) else a.to_key() for a in archs]
+        if target == TARGET:
+            values = self.val_accuracy
+        elif target in self.targets:
+            values = self.targets[target]
+        else:
+            raise UnknownNameError(
+                f"task {self.name} has no target {target!r}; it has {[TARGET, *self.targets]}"
+            )
+        return np.asarray(values, dtype=float)[self.index(keys)]
 
     @property
     def _positions(self) -> dict[str, int]:
