@@ -62,6 +62,7 @@ if __name__ == "__main__":
         seed=0,
         device=args.device,
         n_jobs=args.n_jobs,
+        variant="lc",  # the benchmark that installs with naspred: nasbench201/cifar10-lc
     )
     ours = task.val_accuracy
     print(f"{len(task)} archs in {OUT}")

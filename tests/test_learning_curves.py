@@ -95,11 +95,11 @@ def test_shipped_learning_curves_join_the_embedded_tasks(
     shutil.copy(bench, tmp_path / "nb201.jsonl")
     (tmp_path / "notes.txt").write_text("not a benchmark")
     [task] = learning_curves.embedded_learning_curves(tmp_path)
-    assert task.name == "nasbench201/cifar10-lc" and len(task) == 3
+    assert task.name == "nasbench201/cifar10-lc-nb201_lc" and len(task) == 3
     monkeypatch.setattr(learning_curves, "EMBEDDED_DIR", tmp_path)
     monkeypatch.setattr(registry.nasbench_graph, "is_available", lambda: False)
     monkeypatch.setattr(registry.analog_nasbench, "is_available", lambda: False)
-    [found] = registry.load_tasks(["*-lc"])
+    [found] = registry.load_tasks(["*-lc-nb201_lc"])
     assert found.keys == task.keys and found.n_epochs == 2
 
 
@@ -135,7 +135,8 @@ def test_curve_files_on_the_command_line(bench: Path, tmp_path: Path) -> None:
 
     result = CliRunner().invoke(app, ["tasks", "--curves", str(bench)])
     assert result.exit_code == 0, result.output
-    assert "nasbench201/cifar10-lc" in result.output and "nasbench_graph" not in result.output
+    assert "nasbench201/cifar10-lc-nb201_lc" in result.output
+    assert "nasbench_graph" not in result.output
     wrong = tmp_path / "curves.csv"
     wrong.write_text("arch,acc\n")
     result = CliRunner().invoke(app, ["tasks", "--curves", str(wrong)])
@@ -149,9 +150,10 @@ def test_curve_files_on_the_command_line(bench: Path, tmp_path: Path) -> None:
 def test_make_benchmark_writes_a_task_with_curves(bench: Path) -> None:
     task = load_learning_curves(bench)
     assert (task.space, task.dataset, len(task), task.n_epochs) == ("nasbench201", "cifar10", 3, 2)
-    # our own accuracies: a name apart from the published nasbench201/cifar10
-    assert task.name == "nasbench201/cifar10-lc"
-    assert task.subset([0, 1]).name == task.with_proxies({}).name == "nasbench201/cifar10-lc"
+    # our own accuracies: a name apart from the published nasbench201/cifar10, and a
+    # user's file (named after it) apart from the benchmark that installs with naspred
+    assert task.name == "nasbench201/cifar10-lc-nb201_lc"
+    assert task.subset([0, 1]).name == task.with_proxies({}).name == task.name
     assert task.keys == tuple(select_archs("nasbench201", 3, seed=0))
     assert set(task.curves) == {*CURVES, "eval_time"}
     for name in CURVES:

@@ -5,6 +5,7 @@ and append one record per finished arch to a file in the format of
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -37,15 +38,19 @@ def _created_by() -> str:
 
 
 def make_header(
-    space: str, protocol: TrainingProtocol, data: dict[str, Any] | None = None
+    space: str,
+    protocol: TrainingProtocol,
+    data: dict[str, Any] | None = None,
+    variant: str = DEFAULT_VARIANT,
 ) -> dict[str, Any]:
-    """The header line of a new learning-curve file."""
+    """The header line of a new learning-curve file (its task is named
+    ``space/dataset-variant``)."""
     return {
         "format": FORMAT,
         "version": VERSION,
         "space": space,
         "dataset": protocol.dataset,
-        "variant": DEFAULT_VARIANT,
+        "variant": variant,
         "protocol": protocol.to_dict(),
         "data": data or {},
         "created_by": _created_by(),
@@ -135,6 +140,13 @@ class _BenchmarkSink:
             self.failures.add({"arch": unit.key, **row})
 
 
+def default_variant(out_path: str | Path) -> str:
+    """The task-name suffix of a new benchmark file: ``lc-<file stem>``, so a user's
+    benchmark never takes the name of the one that installs with naspred (``lc``)."""
+    stem = re.sub(r"[^\w.-]+", "_", Path(out_path).name.split(".")[0]) or "curves"
+    return f"{DEFAULT_VARIANT}-{stem}"
+
+
 def failures_path(out_path: str | Path) -> Path:
     """The failures journal beside a learning-curve file."""
     out_path = Path(out_path)
@@ -185,6 +197,7 @@ def make_benchmark(
     torch_threads: int | None = 1,
     retry_failed: bool = False,
     address: str | None = None,
+    variant: str | None = None,
 ) -> Task:
     """Train archs of ``space`` under ``protocol`` and record their curves in ``out_path``.
 
@@ -209,6 +222,9 @@ def make_benchmark(
         retry_failed: train again the archs whose training failed before (recorded in
             :func:`failures_path`); by default they are skipped.
         address: Ray cluster address (ray backend).
+        variant: the task-name suffix written into a new file's header (the task is
+            ``space/dataset-variant``); default :func:`default_variant`. A file being
+            resumed keeps its own.
 
     Returns:
         The Task of the whole file (archs of earlier runs included).
@@ -231,7 +247,9 @@ def make_benchmark(
         "train_images": int(protocol.train_size or len(train_x)),
         "val_images": int(protocol.val_size or len(val_x)),
     }
-    writer = LearningCurveWriter(out_path, make_header(space, protocol, info))
+    writer = LearningCurveWriter(
+        out_path, make_header(space, protocol, info, variant or default_variant(out_path))
+    )
     sink = _BenchmarkSink(writer, Journal(failures_path(out_path), key="arch"))
     units = [Unit(key, _train_job, ((space, key, protocol, seed, data, device),)) for key in keys]
     run = run_units(
