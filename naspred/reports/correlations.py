@@ -24,7 +24,7 @@ from tqdm.auto import tqdm
 from naspred.benchmarks.task import TARGET, Task
 from naspred.reports.figures import correlation_heatmap
 from naspred.reports.output import output_dir, relocate
-from naspred.reports.tables import format_table, write_csv, write_text
+from naspred.reports.tables import THIN_TEST_SET, format_table, write_csv, write_text
 
 #: The files this writer produces (patterns relative to the output directory).
 OUTPUTS = (
@@ -154,6 +154,14 @@ def _markdown(study: CorrelationResults, tasks: Sequence[Task], title: str) -> s
     if study.table.empty:
         lines += ["The tasks hold no proxy scores; see the cross-correlation heatmaps.", ""]
         return "\n".join(lines)
+    thin = study.table[study.table["n"] < THIN_TEST_SET]
+    if len(thin):
+        pairs = ", ".join(f"{r.proxy} on {r.task} ({int(r.n)})" for r in thin.itertuples())
+        lines += [
+            f"**Warning: {len(thin)} correlation(s) rest on fewer than {THIN_TEST_SET} archs** "
+            f"and are too noisy to rank proxies by: {pairs}.",
+            "",
+        ]
     ranks = study.ranks.set_index("proxy")
     for metric in ("spearman", "kendall"):
         pivot = study.pivot(metric)

@@ -14,7 +14,13 @@ import pandas as pd
 from naspred.errors import InvalidInputError
 from naspred.reports.figures import metric_vs_size
 from naspred.reports.output import output_dir, relocate
-from naspred.reports.tables import format_table, not_run_section, write_csv, write_text
+from naspred.reports.tables import (
+    format_table,
+    not_run_section,
+    thin_test_warning,
+    write_csv,
+    write_text,
+)
 
 #: The files this writer produces (patterns relative to the output directory).
 OUTPUTS = ("predictors.csv", "summary.csv", "predictors.md", "kendall_vs_train_size_*.png")
@@ -94,6 +100,9 @@ def write_predictor_tables(results: pd.DataFrame, out_dir: str | Path) -> list[P
         ]
         for task, part in kendall.groupby("task", sort=False):
             lines += [f"## {task}", ""]
+            tested = results.loc[results["task"] == task, "test_size"]
+            if len(tested):
+                lines += thin_test_warning(int(tested.min()))
             for title, frame in (
                 ("Kendall tau", part),
                 ("Spearman", spearman[spearman["task"] == task]),

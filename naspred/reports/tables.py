@@ -6,6 +6,31 @@ from pathlib import Path
 
 import pandas as pd
 
+#: Below this many test archs a rank correlation is too noisy to compare predictors
+#: or proxies by (a 3-arch test set gives Kendall tau in steps of 1/3).
+THIN_TEST_SET = 30
+
+
+def thin_test_warning(n_archs: int, what: str = "test set") -> list[str]:
+    """Markdown lines flagging a rank correlation computed on fewer than
+    :data:`THIN_TEST_SET` archs (none when there are enough).
+
+    Args:
+        n_archs: how many archs the correlations were computed on.
+        what: what those archs are, for the message.
+
+    Returns:
+        The warning paragraph and a blank line, or an empty list.
+    """
+    if n_archs >= THIN_TEST_SET:
+        return []
+    return [
+        f"**Warning: the {what} has {n_archs} archs (fewer than {THIN_TEST_SET}).** Rank "
+        "correlations on so few archs are too noisy to tell predictors apart; use a "
+        "larger test set.",
+        "",
+    ]
+
 
 def format_table(frame: pd.DataFrame, floatfmt: str = ".3f", index: bool = True) -> str:
     """A GitHub-flavoured markdown table; missing values shown as ``-``.

@@ -24,6 +24,7 @@ from naspred.reports.tables import (
     format_seconds,
     format_table,
     not_run_section,
+    thin_test_warning,
     write_csv,
     write_text,
 )
@@ -253,6 +254,7 @@ def write_tradeoff_tables(
         f"query time. n = training archs, e = epochs of partial training. One arch trains "
         f"in {format_seconds(arch_s)} on average, one epoch in {format_seconds(epoch_s)}.",
         "",
+        *thin_test_warning(int(results["test_size"].iloc[0])),
         format_table(table),
         "",
         f"![best predictor per budget]({figure})",
