@@ -21,12 +21,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from naspred.errors import InvalidInputError
-from naspred.predictors.spec import PredictorSpec, parse_spec
+
+if TYPE_CHECKING:  # importing naspred.predictors loads torch: not for `naspred --help`
+    from naspred.predictors.spec import PredictorSpec
 
 RESULTS = Path("results")  # git-ignored root of every command's default output
 
@@ -229,6 +231,8 @@ def predictor_specs(values: Iterable[str]) -> list[PredictorSpec]:
                 f"predictor option {item!r} has no predictor before it; "
                 "use NAME:key=value, e.g. 'xgb:encoding=graph_features'"
             )
+    from naspred.predictors.spec import parse_spec
+
     return [parse_spec(item) for item in items]
 
 
