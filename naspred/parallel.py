@@ -309,6 +309,7 @@ def _connect_ray(address: str | None) -> Any:
         return ray
     chosen = address or os.environ.get("RAY_ADDRESS")
     if chosen:
+        _check_reachable(chosen)
         log.info("connecting to the Ray cluster at %s", chosen)
         ray.init(address=chosen, log_to_driver=False)
         return ray
@@ -319,3 +320,22 @@ def _connect_ray(address: str | None) -> Any:
         log.info("no running Ray cluster found; starting a local one")
         ray.init(log_to_driver=False)
     return ray
+
+
+def _check_reachable(address: str, timeout: float = 3.0) -> None:
+    """Fail at once, naming the address, when nothing listens at a ``host:port`` Ray
+    address (``ray.init`` would wait about half a minute and end in a traceback)."""
+    import socket
+
+    if address == "auto":
+        return
+    host, sep, port = address.removeprefix("ray://").rpartition(":")
+    if not sep or not port.isdigit():
+        raise NaspredError(f"Ray address {address!r} is not HOST:PORT (or 'auto')")
+    try:
+        socket.create_connection((host or "127.0.0.1", int(port)), timeout=timeout).close()
+    except OSError as err:
+        raise NaspredError(
+            f"no Ray cluster answers at {address} ({err.strerror or err}); start one there "
+            "(`ray start --head --port=PORT`) or leave out the address to start a local one"
+        ) from err

@@ -407,3 +407,17 @@ def test_version() -> None:
     result = runner.invoke(app, ["--version"])
     assert result.exit_code == 0
     assert result.output == f"naspred {__version__} (torch {torch.__version__})\n"
+
+
+def test_ray_address_without_a_cluster_is_a_one_line_error(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as probe:  # a loopback port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    args = ["proxies", "compute", "-t", "nasbench201/cifar10-lc", "-P", "params", "--n-archs"]
+    args += ["2", "--backend", "ray", "--ray-address", f"127.0.0.1:{port}", "--no-progress"]
+    result = runner.invoke(app, [*args, "--out", str(tmp_path)])
+    assert result.exit_code == 2
+    assert result.output.startswith(f"error: no Ray cluster answers at 127.0.0.1:{port}")
+    assert result.output.count("\n") == 1

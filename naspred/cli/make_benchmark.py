@@ -67,6 +67,7 @@ def make_benchmark(
     ] = None,
     device: opt.Device = "cpu",
     backend: opt.Backend = "local",
+    ray_address: opt.RayAddress = None,
     n_jobs: Annotated[
         int | None,
         opt.n_jobs_option("Archs trained at once (on a GPU: networks sharing it).", default="CPUs"),
@@ -119,6 +120,7 @@ def make_benchmark(
         seed=seed,
         device=device,
         backend=backend,
+        address=ray_address,
         n_jobs=n_jobs,
         progress=progress,
         retry_failed=retry_failed,

@@ -141,6 +141,16 @@ Download = Annotated[
 ]
 Device = Annotated[str, typer.Option("--device", help="Torch device: cpu, cuda or cuda:N.")]
 Backend = Annotated[str, typer.Option("--backend", help="local (worker processes), ray or serial.")]
+RayAddress = Annotated[
+    str | None,
+    typer.Option(
+        "--ray-address",
+        envvar="RAY_ADDRESS",
+        help="Ray cluster to attach to with --backend ray (HOST:PORT, or 'auto' for a "
+        "running local one); without it a local cluster is started.",
+        show_default=False,
+    ),
+]
 TorchThreads = Annotated[int, typer.Option("--torch-threads", help="Torch threads per worker.")]
 
 

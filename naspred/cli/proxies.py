@@ -60,6 +60,7 @@ def compute(
     ] = opt.RESULTS / "proxies",
     device: opt.Device = "cpu",
     backend: opt.Backend = "local",
+    ray_address: opt.RayAddress = None,
     n_jobs: Annotated[
         int | None, opt.n_jobs_option("Workers.", default="every CPU (local), cluster's (ray)")
     ] = None,
@@ -120,6 +121,7 @@ def compute(
             fresh_batches=fresh_batches,
             device=device,
             backend=backend,  # type: ignore[arg-type]
+            address=ray_address,
             n_jobs=n_jobs,
             data_root=data_root,
             npz=npz,
