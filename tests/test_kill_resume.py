@@ -115,12 +115,11 @@ def test_killed_tradeoff_resumes_to_the_uninterrupted_result(tmp_path):
     a = pd.DataFrame(rows).set_index("unit").sort_index()[metrics]
     b = pd.DataFrame(fresh_rows).set_index("unit").sort_index()[metrics]
     pd.testing.assert_frame_equal(a, b)
-    # the tables differ only in measured fit/query times, so compare the Kendall grid
-    grid = ["init_budget_s", "query_budget_s", "best", "kendall"]
+    # the tables differ only in measured fit/query times (and the budgets made of
+    # them), so compare what the configurations scored
     k = pd.read_csv(tmp_path / "k" / "configs.csv")
     f = pd.read_csv(tmp_path / "f" / "configs.csv")
     pd.testing.assert_frame_equal(k[["predictor", "kendall"]], f[["predictor", "kendall"]])
-    assert set(grid) <= set(pd.read_csv(tmp_path / "k" / "tradeoff.csv").columns)
 
 
 # ---- compare ---------------------------------------------------------------------------

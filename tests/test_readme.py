@@ -89,6 +89,9 @@ def _run(command: str, shared: Path, cwd: Path) -> subprocess.CompletedProcess:
 def test_command_runs(command: str, shared_data: Path, tmp_path: Path) -> None:
     done = _run(command, shared_data, tmp_path)
     assert done.returncode == 0, done.stderr[-2000:]
+    if command.startswith("naspred tasks"):  # the task table, with what the source holds
+        expected = "nasbench201/cifar100" if "--suite-zero-dir" in command else "cifar10-lc"
+        assert done.stdout.startswith("| task") and expected in done.stdout
     if command.startswith("naspred correlations"):
         written = sorted(p.relative_to(tmp_path).parts[0] for p in tmp_path.rglob("*.md"))
         assert set(written) == {"my_tables" if "--out my_tables" in command else "results"}

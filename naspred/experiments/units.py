@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import logging
 import traceback
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -158,11 +159,11 @@ def run_units(
     Returns:
         A :class:`RunReport`.
     """
-    if not isinstance(sink, (JournalSink,)) and not hasattr(sink, "record"):
+    if not hasattr(sink, "record"):  # a Journal, a journal path or None
         sink = JournalSink(sink)  # type: ignore[arg-type]
     keys = [u.key for u in units]
     if len(set(keys)) != len(keys):
-        twice = sorted({k for k in keys if keys.count(k) > 1})
+        twice = sorted(k for k, n in Counter(keys).items() if n > 1)
         raise InvalidInputError(f"unit keys must be distinct; repeated: {twice[:3]}")
     report = RunReport(units=len(units))
     todo: list[Unit] = []
