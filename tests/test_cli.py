@@ -284,7 +284,8 @@ def test_tradeoff_wiring_and_defaults(study_calls: dict) -> None:
         "retry_failed": False,
     }
     assert study_calls["tables"][0][2] == Path("results/tradeoff")
-    runner.invoke(app, ["tradeoff", "-p", "omni:n_estimators=200,sotl"])
+    again = runner.invoke(app, ["tradeoff", "-p", "omni:n_estimators=200,sotl"])
+    assert again.exit_code == 0, again.output
     assert study_calls["study"][0][1] == [
         PredictorSpec("omni", {"n_estimators": 200}),
         PredictorSpec("sotl"),
@@ -421,3 +422,10 @@ def test_ray_address_without_a_cluster_is_a_one_line_error(tmp_path: Path) -> No
     assert result.exit_code == 2
     assert result.output.startswith(f"error: no Ray cluster answers at 127.0.0.1:{port}")
     assert result.output.count("\n") == 1
+
+
+def test_proxies_compute_takes_one_image_source(tmp_path: Path) -> None:
+    args = ["proxies", "compute", "-t", "nasbench201/cifar10-lc", "-P", "params"]
+    both = runner.invoke(app, [*args, "--npz", "s.npz", "--data-root", "cifar", "--out", "o"])
+    assert both.exit_code == 2
+    assert both.output == "error: give one of --npz or --data-root, not both\n"

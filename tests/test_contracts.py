@@ -219,8 +219,9 @@ def _run(spec: str, split: Split) -> Run:
 
 
 def test_every_registered_predictor_is_checked() -> None:
-    assert {_base(s) for s in SPECS} == set(predictor_names())
-    assert "zc:jacov" in SPECS
+    # SPECS is built from the registry (every predictor is in it by construction; the
+    # fast settings are checked below): zc must stand in as a real proxy
+    assert "zc:jacov" in SPECS and "zc" not in SPECS
 
 
 @pytest.mark.parametrize("name", sorted(CHECK_PARAMS))
@@ -551,6 +552,7 @@ def test_plain_is_the_derivative_of_the_loss_along_the_weights(key: str, lc_setu
     eps = 1e-5
     derivative = (loss_at(1 + eps) - loss_at(1 - eps)) / (2 * eps)
     assert scores["plain"][0] == pytest.approx(derivative, rel=1e-3, abs=1e-6)
+    assert abs(derivative) > 1e-3  # a sign to check
 
 
 @pytest.mark.parametrize("key", ["(3, 3, 4, 0, 1, 4)", "(3, 1, 4, 1, 1, 3)"])

@@ -299,7 +299,7 @@ def test_a_store_in_the_output_dir_survives_every_rewrite(lc_task, tmp_path):
     assert set(pd.read_csv(out / "predictors.csv")["seed"]) == {0, 1}
     assert set(snapshot(out)) == {f.name for f in first} | {"store.jsonl"}
 
-    # a writer raising halfway (predictors.csv staged, then no finished cell): untouched
+    # a table with no finished cell is refused before anything is staged: untouched
     before = snapshot(out)
     failed = results.assign(status="failed", error="boom")
     with pytest.raises(InvalidInputError, match="no finished cells"):

@@ -55,7 +55,7 @@ def compare(
 
     Without --npz or --data-root the proxies see Gaussian noise (with a warning)."""
     from naspred.benchmarks import load_tasks
-    from naspred.experiments.compare import resolve_proxy, run_compare
+    from naspred.experiments.compare import default_out_dir, resolve_proxy, run_compare
 
     opt.check_image_source(npz, data_root, required=False)
     name = resolve_proxy(proxy)  # before loading tasks: a typo fails at once
@@ -75,6 +75,6 @@ def compare(
         progress=progress,
         retry_failed=retry_failed,
     )
-    where = result.files[0].parent if result.files else out
+    where = result.files[0].parent if result.files else out or default_out_dir(name)
     typer.echo(f"{result.proxy} on {len(chosen)} task(s) -> {where}/")
     typer.echo(result.ranks.to_markdown(index=False, floatfmt=".3f"))

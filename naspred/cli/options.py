@@ -178,8 +178,6 @@ Progress = Annotated[
 Verbose = Annotated[
     bool, typer.Option("--verbose", "-v", help="Log at INFO level: what is loaded and skipped.")
 ]
-# Not wired to a command yet: the run engine's resumable studies will take it, so
-# that it is spelled the same in each of them.
 RetryFailed = Annotated[
     bool,
     typer.Option(

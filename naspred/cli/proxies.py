@@ -101,6 +101,7 @@ def compute(
     from naspred.experiments.proxy_scoring import compute_task_scores, output_path
     from naspred.proxies import proxy_names
 
+    opt.check_image_source(npz, data_root, required=False)
     names = opt.split_list(proxy) or proxy_names()
     keys = opt.read_keys(keys_file)
     if device.startswith("cuda") and backend != "serial" and (n_jobs or 0) != 1:

@@ -37,6 +37,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from naspred.errors import InvalidInputError
+from naspred.metrics import kendall
 from naspred.predictors._params import model_params, sample_params, search_space
 from naspred.predictors.base import (
     ArchLike,
@@ -168,9 +169,6 @@ class EncodedProbabilisticPredictor(EncodedPredictor, ProbabilisticPredictor):
     def _predict_model(self, model: Any, X: np.ndarray) -> np.ndarray:
         return self._predict_model_dist(model, X)[0]
 
-    def query(self, archs: Sequence[ArchLike], info: Info | None = None) -> np.ndarray:
-        return EncodedPredictor.query(self, archs, info)
-
     def query_dist(
         self, archs: Sequence[ArchLike], info: Info | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
@@ -214,8 +212,6 @@ class TunablePredictor(EncodedPredictor):
 
     def _tune(self, X: np.ndarray, z: np.ndarray, default: dict[str, Any]) -> dict[str, Any]:
         from sklearn.model_selection import KFold
-
-        from naspred.metrics import kendall
 
         folds = int(self.tune_folds)
         if len(z) < 2 * folds:

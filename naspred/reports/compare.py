@@ -139,20 +139,18 @@ def _markdown(result: CompareOutputs, n_boot: int, seed: int, batch_size: int) -
         format_table(result.similarity, ".3f"),
         "",
     ]
-    if not sim.empty:
-        mean_abs = sim.abs().mean().dropna().sort_values(ascending=False)
-        if not mean_abs.empty:
-            closest, value = mean_abs.index[0], float(mean_abs.iloc[0])
-            verdict = (
-                f"it ranks the archs almost as `{closest}` does (|Spearman| >= {NEAR_COPY})"
-                if value >= NEAR_COPY
-                else f"no baseline reaches |Spearman| {NEAR_COPY}: it is not a copy of any of them"
-            )
-            lines += [
-                f"Closest baseline: `{closest}`, mean |Spearman| {value:.3f} over tasks; "
-                f"{verdict}.",
-                "",
-            ]
+    mean_abs = sim.abs().mean().dropna().sort_values(ascending=False)
+    if not mean_abs.empty:
+        closest, value = mean_abs.index[0], float(mean_abs.iloc[0])
+        verdict = (
+            f"it ranks the archs almost as `{closest}` does (|Spearman| >= {NEAR_COPY})"
+            if value >= NEAR_COPY
+            else f"no baseline reaches |Spearman| {NEAR_COPY}: it is not a copy of any of them"
+        )
+        lines += [
+            f"Closest baseline: `{closest}`, mean |Spearman| {value:.3f} over tasks; {verdict}.",
+            "",
+        ]
     if result.failures:
         lines += [
             f"{len(result.failures)} (proxy, arch) computations failed and score NaN "

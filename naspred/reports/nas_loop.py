@@ -9,6 +9,7 @@ standard error of the best-so-far per method and query count;
 
 from __future__ import annotations
 
+import glob
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -16,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from naspred.reports.figures import plot_search_curves
-from naspred.reports.output import glob_escape, output_dir, relocate
+from naspred.reports.output import output_dir, relocate
 from naspred.reports.tables import format_table, write_csv, write_text
 
 
@@ -141,7 +142,7 @@ def write_search_outputs(
     if notes:
         text += [notes.strip(), ""]
     text += [f"![best accuracy found vs queries]({stem}.png)", ""]
-    name = glob_escape(stem)
+    name = glob.escape(stem)
     owns = (f"{name}.csv", f"{name}_curves.csv", f"{name}.md", f"{name}.png")
     with output_dir(out_dir, owns=owns) as out:
         paths = {

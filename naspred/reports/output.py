@@ -39,6 +39,7 @@ import contextlib
 import ctypes
 import errno
 import fnmatch
+import glob
 import logging
 import os
 import secrets
@@ -165,7 +166,7 @@ def recover_output_dir(path: str | Path) -> None:
         return
     # newest first: should several sets lie aside, the latest complete one is restored
     leftovers = sorted(
-        (p for p in parent.glob(f".{glob_escape(name)}.naspred-*-*") if p.is_dir()),
+        (p for p in parent.glob(f".{glob.escape(name)}.naspred-*-*") if p.is_dir()),
         key=_mtime,
         reverse=True,
     )
@@ -205,18 +206,6 @@ def _make_staging(target: Path) -> Path:
         if target.is_dir():
             os.chmod(staging, stat.S_IMODE(target.stat().st_mode))
         return staging
-
-
-def glob_escape(text: str) -> str:
-    """``text`` with glob metacharacters escaped, for a literal match (``[*]``).
-
-    Args:
-        text: a file name part, e.g. a user's ``stem``.
-
-    Returns:
-        A pattern matching ``text`` alone.
-    """
-    return "".join(f"[{c}]" if c in "*?[" else c for c in text)
 
 
 def _target(path: Path) -> Path:

@@ -72,12 +72,12 @@ def write_predictor_tables(results: pd.DataFrame, out_dir: str | Path) -> list[P
     Raises:
         InvalidInputError: no cell finished; ``out_dir`` is then left as it was.
     """
+    if "status" not in results or not (results["status"] == "ok").any():
+        raise InvalidInputError("no finished cells to tabulate")
     with output_dir(out_dir, owns=OUTPUTS) as out:
         files = [
             write_csv(results.drop(columns=["traceback"], errors="ignore"), out / "predictors.csv")
         ]
-        if "status" not in results or not (results["status"] == "ok").any():
-            raise InvalidInputError("no finished cells to tabulate")
         kendall = summarise(results, "kendall")
         spearman = summarise(results, "spearman")
         files.append(
