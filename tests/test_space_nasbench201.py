@@ -427,3 +427,33 @@ def test_all_archs_cost_210_evaluations() -> None:
     # skip and none cost nothing, so only the counts of conv3x3, conv1x1 and
     # pool edges matter: C(6 + 3, 3) = 84 distinct values
     assert len(values) == 84
+
+
+# ---- NAS-Bench-360 datasets ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dataset", ["svhn", "scifar100", "ninapro"])
+def test_nb360_records_are_reproduced_by_our_networks(shared_data: Path, dataset: str) -> None:
+    # Suite-Zero's NB201 records on NAS-Bench-360's datasets fix each dataset's class
+    # count (params) and input shape (FLOPs): ninapro's one input plane and 18 gestures,
+    # scifar100's 60x60 projections
+    path = shared_data / "suite_zero_nb360" / "zc_nasbench201.json"
+    if not path.is_file():
+        pytest.skip(f"NB360 records not found at {path}")
+    records = json.loads(path.read_text())["nasbench201"][dataset]
+    space = NasBench201Space()
+    assert len(records) == 199
+    for key, record in records.items():
+        params, flops = space.complexity(space.from_key(key), dataset)
+        assert params == pytest.approx(record["params"]["score"], abs=1e-6), key
+        assert flops == pytest.approx(record["flops"]["score"], abs=1e-6), key
+    # the memoised counts are those of the network built for the dataset
+    key = next(iter(records))
+    net = space.build_network(space.from_key(key), dataset)
+    shape = space.input_shape(dataset)
+    assert nb.network_complexity(net, shape) == (
+        round(records[key]["params"]["score"] * 1e6),
+        round(records[key]["flops"]["score"] * 1e6),
+    )
+    logits = net(torch.randn(2, *shape))
+    assert logits.shape == (2, space.num_classes(dataset))

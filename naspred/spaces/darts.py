@@ -568,13 +568,14 @@ class DartsNetwork(nn.Module):
         drop_path_prob: float = 0.0,
         cell_affine: bool = False,
         pool_bn: bool = True,
+        in_channels: int = 3,
     ) -> None:
         super().__init__()
         self.genotype = arch
         self.auxiliary = auxiliary
         c_curr = stem_multiplier * channels
         self.stem = nn.Sequential(
-            nn.Conv2d(3, c_curr, 3, padding=1, bias=False), nn.BatchNorm2d(c_curr)
+            nn.Conv2d(in_channels, c_curr, 3, padding=1, bias=False), nn.BatchNorm2d(c_curr)
         )
         c_pp, c_p, c_curr = c_curr, c_curr, channels
         self.cells = nn.ModuleList()
@@ -672,6 +673,12 @@ NB301_TRAINING: dict[str, Any] = {
 _DATASETS: dict[str, tuple[tuple[int, int, int], int]] = {
     "cifar10": ((3, 32, 32), 10),
     "cifar100": ((3, 32, 32), 100),
+    # NAS-Bench-360's datasets with the input shapes and class counts that reproduce
+    # Suite-Zero's NB201 records on them (naspred.spaces.nasbench201.DATASETS); no
+    # DARTS record on these datasets was at hand to check the DARTS counts against
+    "svhn": ((3, 32, 32), 10),
+    "scifar100": ((3, 60, 60), 100),
+    "ninapro": ((1, 16, 52), 18),
 }
 
 
@@ -730,7 +737,8 @@ class DartsSpace(SearchSpace):
         return self._dataset(dataset)[1]
 
     def input_shape(self, dataset: str) -> tuple[int, ...]:
-        """``(3, 32, 32)``, for cifar10 and cifar100; any other dataset raises InvalidInputError."""
+        """``(planes, height, width)`` of ``dataset``'s inputs; an unknown dataset raises
+        InvalidInputError."""
         return self._dataset(dataset)[0]
 
     @staticmethod
@@ -772,6 +780,7 @@ class DartsSpace(SearchSpace):
             drop_path_prob=drop_path_prob,
             cell_affine=cell_affine,
             pool_bn=pool_bn,
+            in_channels=self.input_shape(dataset)[0],
         )
 
     def complexity(self, arch: Arch, dataset: str = "cifar10") -> tuple[float, float]:

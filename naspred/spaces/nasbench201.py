@@ -62,6 +62,12 @@ DATASETS: dict[str, tuple[int, tuple[int, int, int]]] = {
     "cifar10": (10, (3, 32, 32)),
     "cifar100": (100, (3, 32, 32)),
     "ImageNet16-120": (120, (3, 16, 16)),
+    # NAS-Bench-360 (Tu et al., NeurIPS 2022 Datasets and Benchmarks), as
+    # NAS-Bench-Suite-Zero runs NB201 on them: the class counts and input shapes are
+    # those that reproduce its stored params and FLOPs on every record
+    "svhn": (10, (3, 32, 32)),
+    "scifar100": (100, (3, 60, 60)),  # spherical CIFAR-100, 60x60 projections
+    "ninapro": (18, (1, 16, 52)),  # NinaPro DB5: 16 EMG channels x 52 time steps, one plane
 }
 
 _SKIP, _NONE = OPS.index("skip_connect"), OPS.index("none")
@@ -328,14 +334,25 @@ class ResNetBasicBlock(nn.Module):
 class NasBench201Network(nn.Module):
     """The NB201 macro skeleton around ``arch``; ``forward`` returns logits.
 
-    Dong & Yang, ICLR 2020: stem conv 3x3 (3 -> ``C``) + BN; stages of ``N`` cells
-    at ``C``, ``2C``, ``4C`` channels with a ResNet basic block of stride 2 between
-    stages; BN + ReLU; global average pooling; linear classifier.
+    Dong & Yang, ICLR 2020: stem conv 3x3 (``in_channels`` -> ``C``) + BN; stages of
+    ``N`` cells at ``C``, ``2C``, ``4C`` channels with a ResNet basic block of stride 2
+    between stages; BN + ReLU; global average pooling; linear classifier.
+
+    Args:
+        arch: the cell, repeated in every stage.
+        num_classes: outputs of the classifier.
+        C: channels of the first stage.
+        N: cells per stage.
+        in_channels: input planes (3 for images; 1 for NinaPro's EMG signals).
     """
 
-    def __init__(self, arch: NasBench201Arch, num_classes: int, C: int = 16, N: int = 5) -> None:
+    def __init__(
+        self, arch: NasBench201Arch, num_classes: int, C: int = 16, N: int = 5, in_channels: int = 3
+    ) -> None:
         super().__init__()
-        self.stem = nn.Sequential(nn.Conv2d(3, C, 3, padding=1, bias=False), nn.BatchNorm2d(C))
+        self.stem = nn.Sequential(
+            nn.Conv2d(in_channels, C, 3, padding=1, bias=False), nn.BatchNorm2d(C)
+        )
         layers: list[nn.Module] = []
         c_prev = C
         for stage, channels in enumerate((C, 2 * C, 4 * C)):
@@ -397,7 +414,9 @@ def _skeleton_complexity(
     With ``none`` on every edge a cell has no parameters and nothing that counts,
     so the whole network's counts are those of the skeleton alone.
     """
-    net = NasBench201Network(NasBench201Arch((_NONE,) * len(EDGES)), num_classes, C=C, N=N)
+    net = NasBench201Network(
+        NasBench201Arch((_NONE,) * len(EDGES)), num_classes, C=C, N=N, in_channels=input_shape[0]
+    )
     shapes: list[tuple[int, ...]] = []
     hooks = [
         cell.register_forward_pre_hook(lambda _m, inp: shapes.append(tuple(inp[0].shape[1:])))
@@ -475,16 +494,19 @@ class NasBench201Space(SearchSpace):
         ]
 
     def num_classes(self, dataset: str) -> int:
-        """Classes of ``dataset`` (cifar10, cifar100, ImageNet16-120)."""
+        """Classes of ``dataset`` (a key of :data:`DATASETS`)."""
         return _dataset_info(dataset)[0]
 
     def input_shape(self, dataset: str) -> tuple[int, ...]:
-        """``(3, 32, 32)`` for cifar10 and cifar100, ``(3, 16, 16)`` for ImageNet16-120."""
+        """``(planes, height, width)`` of ``dataset``'s inputs (see :data:`DATASETS`)."""
         return _dataset_info(dataset)[1]
 
     def build_network(self, arch: Arch, dataset: str) -> NasBench201Network:
         """The NB201 network (this space's ``C``, ``N``) for ``arch`` on ``dataset``, fresh init."""
-        return NasBench201Network(_as_arch(arch), self.num_classes(dataset), C=self.C, N=self.N)
+        num_classes, (planes, _, _) = _dataset_info(dataset)
+        return NasBench201Network(
+            _as_arch(arch), num_classes, C=self.C, N=self.N, in_channels=planes
+        )
 
     def complexity(self, arch: Arch, dataset: str) -> tuple[float, float]:
         """``(params, flops)`` in millions, in the convention of the benchmark
