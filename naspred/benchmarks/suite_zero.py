@@ -9,6 +9,13 @@ Proxies", NeurIPS 2022 Datasets and Benchmarks. Layout of a file::
 
 Every space, dataset and proxy a file holds becomes available; nothing is fixed
 here. Other scalar fields of a record (e.g. ``test_accuracy``) become targets.
+
+The Suite-Zero runner stores :data:`FAILURE_MARKER` (``-1e8``) where a proxy failed on
+an arch (it maps NaN to a number): 341 ``zen`` scores on each NB201 dataset, 169 on
+TransNAS-Bench-101 micro, 7 ``jacov`` and ``epe_nas`` scores on NB201 CIFAR-10. This
+loader turns them into recorded failures (NaN in :attr:`Task.proxies`, True in
+:attr:`Task.proxy_failed`), the one place where the marker is known; a stored NaN or
+inf stays a non-finite score, counted apart.
 """
 
 from __future__ import annotations
@@ -32,6 +39,8 @@ GET_IT = (
     "repository, github.com/automl/NASLib, 'zerocost' branch); point naspred at their "
     f"directory with --suite-zero-dir or ${ENV_VAR}"
 )
+#: What the Suite-Zero runner writes for a proxy that failed on an arch.
+FAILURE_MARKER = -1e8
 LAYOUT = '{space: {dataset: {arch_key: {proxy: {"score": x, "time": t}, "val_accuracy": acc}}}}'
 
 
@@ -129,7 +138,22 @@ def _task_from_records(path: Path, space: str, dataset: str, records: object) ->
     # a proxy absent from a record is missing; one stored as NaN/inf is a non-finite score
     missing = {name: np.array([name not in records[k] for k in keys]) for name in proxies}
     missing = {name: mask for name, mask in missing.items() if mask.any()}
-    return Task(space, dataset, keys, val, targets, proxies, times, missing, source=str(path))
+    failed = {name: values == FAILURE_MARKER for name, values in proxies.items()}
+    failed = {name: mask for name, mask in failed.items() if mask.any()}
+    for name, mask in failed.items():
+        proxies[name] = np.where(mask, np.nan, proxies[name])
+    return Task(
+        space,
+        dataset,
+        keys,
+        val,
+        targets,
+        proxies,
+        times,
+        missing,
+        source=str(path),
+        proxy_failed=failed,
+    )
 
 
 def _number(value: object, path: Path, what: str) -> float:

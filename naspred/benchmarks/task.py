@@ -47,6 +47,11 @@ class Task:
             CIFAR-10 sample, whose accuracies are not NAS-Bench-201's; it becomes part
             of :attr:`name` (``nasbench201/cifar10-lc``). Empty for the benchmarks'
             own data.
+        proxy_failed: for proxies whose source recorded failures, True where the proxy
+            failed on an arch (its value in ``proxies`` is NaN): the source's own failure
+            marker, such as Suite-Zero's ``-1e8``, normalised by the loader. Studies
+            leave failures out and count them apart from stored NaN/inf scores, or rank
+            them last (:meth:`failures_as_worst`).
     """
 
     space: str
@@ -60,6 +65,7 @@ class Task:
     curves: Mapping[str, np.ndarray] = field(default_factory=dict)
     source: str = ""
     variant: str = ""
+    proxy_failed: Mapping[str, np.ndarray] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         n = len(self.keys)
@@ -71,6 +77,7 @@ class Task:
             ("proxy", self.proxies),
             ("proxy time", self.proxy_times),
             ("missing-proxy mask", self.proxy_missing),
+            ("failed-proxy mask", self.proxy_failed),
         ):
             for name, values in arrays.items():
                 if np.shape(values) != (n,):
@@ -122,6 +129,8 @@ class Task:
                 "proxy_time": self.proxy_times,
                 "proxy_missing": self.proxy_missing,
                 "curve": self.curves,
+                # empty for a source without failure markers: such tasks keep their digest
+                "proxy_failed": self.proxy_failed,
             }
             for group, arrays in groups.items():
                 for name in sorted(arrays):
@@ -205,7 +214,31 @@ class Task:
             proxy_times={k: v[idx] for k, v in self.proxy_times.items()},
             proxy_missing={k: v[idx] for k, v in self.proxy_missing.items()},
             curves={k: v[idx] for k, v in self.curves.items()},
+            proxy_failed={k: v[idx] for k, v in self.proxy_failed.items()},
         )
+
+    def failed(self, name: str) -> np.ndarray:
+        """Boolean mask of the archs on which proxy ``name`` failed (see :attr:`proxy_failed`)."""
+        self.has_proxy(name)  # an unknown proxy is an error, not "never failed"
+        mask = self.proxy_failed.get(name)
+        return np.zeros(len(self), dtype=bool) if mask is None else mask
+
+    def failures_as_worst(self) -> Task:
+        """A copy in which every failure scores below every finite score of its proxy.
+
+        This is the convention of the NAS-Bench-Suite-Zero notebooks, which rank the
+        runner's ``-1e8`` failure marker as a score: failures are tied last. Ranks, and
+        so Spearman and Kendall, equal those of the raw marker; the failure masks are
+        kept, so tables still count the failures.
+        """
+        proxies = dict(self.proxies)
+        for name, mask in self.proxy_failed.items():
+            if mask.any():
+                values = proxies[name]
+                finite = values[np.isfinite(values)]
+                worst = (finite.min() - 1.0) if finite.size else 0.0
+                proxies[name] = np.where(mask, worst, values)
+        return replace(self, proxies=proxies)
 
     def with_proxies(
         self, scores: Mapping[str, np.ndarray], times: Mapping[str, np.ndarray] | None = None
@@ -216,6 +249,7 @@ class Task:
             proxies={**self.proxies, **scores},
             proxy_times={**self.proxy_times, **(times or {})},
             proxy_missing={k: v for k, v in self.proxy_missing.items() if k not in scores},
+            proxy_failed={k: v for k, v in self.proxy_failed.items() if k not in scores},
         )
 
     def to_frame(self) -> pd.DataFrame:
