@@ -114,15 +114,30 @@ class Task:
             f"targets={sorted(self.targets)})"
         )
 
-    def digest(self) -> str:
-        """A short hash of everything a study reads from this task: its name, the arch
-        keys in order, and every target, proxy and curve array. Results stores key
-        their units by it, so a task whose file changed (a learning-curve benchmark
-        that ``naspred make-benchmark`` grew) is evaluated afresh, not read back stale."""
-        cached = self.__dict__.get("_digest")
-        if cached is None:
-            h = hashlib.sha256(self.name.encode())
-            h.update("\n".join(self.keys).encode())
+    def digest(self, proxies: Iterable[str] | None = None, curves: bool = True) -> str:
+        """A short hash of what a study reads from this task. Results stores key their
+        units by it, so a task whose data changed (a learning-curve benchmark that
+        ``naspred make-benchmark`` grew) is evaluated afresh, not read back stale.
+
+        Args:
+            proxies: None: everything (name, arch keys in order, every target, proxy,
+                proxy time, mask and curve). Given: only what a predictor with these
+                needs reads -- name, keys, ``val_accuracy``, these proxies' scores and
+                masks, and the curves if ``curves`` -- so a change to another proxy
+                (a loader that learns to read a failure marker, say) leaves its units
+                valid.
+            curves: with ``proxies`` given, whether the learning curves are read.
+
+        Returns:
+            12 hex digits.
+        """
+        key = None if proxies is None else (tuple(sorted(set(proxies))), curves)
+        cache = self.__dict__.setdefault("_digests", {})
+        if key in cache:
+            return cache[key]
+        h = hashlib.sha256(self.name.encode())
+        h.update("\n".join(self.keys).encode())
+        if key is None:
             groups = {
                 "target": {TARGET: self.val_accuracy, **self.targets},
                 "proxy": self.proxies,
@@ -132,13 +147,27 @@ class Task:
                 # empty for a source without failure markers: such tasks keep their digest
                 "proxy_failed": self.proxy_failed,
             }
-            for group, arrays in groups.items():
-                for name in sorted(arrays):
-                    h.update(f"|{group}:{name}|".encode())
-                    h.update(np.ascontiguousarray(arrays[name], dtype=float).tobytes())
-            cached = h.hexdigest()[:12]
-            object.__setattr__(self, "_digest", cached)
-        return cached
+        else:
+            names = key[0]
+            unknown = [n for n in names if n not in self.proxies]
+            if unknown:
+                raise UnknownNameError(
+                    f"task {self.name} has no proxy {unknown[0]!r}; it has {self.proxy_names}"
+                )
+            h.update(b"|reads|")  # never equal to a whole-task digest
+            groups = {
+                "target": {TARGET: self.val_accuracy},
+                "proxy": {n: self.proxies[n] for n in names},
+                "proxy_missing": {n: self.has_proxy(n) for n in names},
+                "proxy_failed": {n: self.failed(n) for n in names},
+                "curve": self.curves if curves else {},
+            }
+        for group, arrays in groups.items():
+            for name in sorted(arrays):
+                h.update(f"|{group}:{name}|".encode())
+                h.update(np.ascontiguousarray(arrays[name], dtype=float).tobytes())
+        cache[key] = h.hexdigest()[:12]
+        return cache[key]
 
     @property
     def proxy_names(self) -> list[str]:

@@ -23,7 +23,7 @@ import pandas as pd
 from naspred.benchmarks.task import Task
 from naspred.errors import InvalidInputError
 from naspred.experiments.picking import seeded_order
-from naspred.experiments.units import SkipUnit, Unit, current_rows, data_tag, run_units
+from naspred.experiments.units import SkipUnit, Unit, data_tag, run_units
 from naspred.journal import Journal
 from naspred.metrics import finite_pairs, score_predictions
 from naspred.predictors.spec import PredictorSpec
@@ -108,8 +108,10 @@ def run_predictor_study(
     predictor that needs no stored scores sees the same test set per seed. A cell
     whose test set or training set does not fit in the eligible archs is recorded
     as skipped; a predictor that raises is recorded as failed (with the error) and
-    the study goes on. Cells are keyed by :func:`data_tag`, so a task whose data
-    changed since the store was written is run afresh.
+    the study goes on. Cells are keyed by :func:`data_tag` of the data each predictor
+    reads (the task's archs and accuracies, and the proxies and curves its ``needs``
+    name), so a cell whose data changed since the store was written is run afresh,
+    and one whose data did not is read back.
 
     Args:
         tasks: the tasks.
@@ -129,17 +131,19 @@ def run_predictor_study(
 
     journal = store if isinstance(store, Journal) else Journal(store)
     needs = {s.id: make_predictor(s.name, **s.params).needs for s in predictors}
-    tags = {t.name: data_tag(t, test_size) for t in tasks}
+    reads = {spec_id: list(n.info_keys()) for spec_id, n in needs.items()}
+    tags = {(t.name, s.id): data_tag(t, test_size, reads[s.id]) for t in tasks for s in predictors}
     archs = {t.name: TaskArchs(t) for t in tasks}
     units = [
         Unit(
-            _unit(tags[task.name], task, seed, spec, size),
+            _unit(tags[task.name, spec.id], task, seed, spec, size),
             _cell,
             (task, spec, size, seed, test_size, needs[spec.id].proxies, archs[task.name]),
             {
                 "study": "predictors",
                 "task": task.name,
-                "data": tags[task.name],
+                "data": tags[task.name, spec.id],
+                "reads": reads[spec.id],
                 "seed": seed,
                 "predictor": spec.id,
                 "train_size": size,
@@ -200,11 +204,28 @@ def stored_predictor_results(
     tasks: Sequence[Task], store: Journal | str | Path, *, test_size: int = 1000
 ) -> pd.DataFrame:
     """The predictor-study rows in ``store`` computed on ``tasks`` as they are now
-    (keyed by :func:`data_tag`), without running anything: what
-    :func:`run_predictor_study` returns, for tabulating a finished store."""
+    (each row's :func:`data_tag` of the data its predictor reads, recorded in its
+    ``reads`` field, equal to the tag of that data today), without running anything:
+    what :func:`run_predictor_study` returns, for tabulating a finished store."""
     journal = store if isinstance(store, Journal) else Journal(store)
-    tags = {t.name: data_tag(t, test_size) for t in tasks}
-    return current_rows(journal.frame(), "predictors", tags)
+    frame = journal.frame()
+    if frame.empty or "reads" not in frame:
+        return frame.iloc[0:0]
+    by_name = {t.name: t for t in tasks}
+    frame = frame[(frame["study"] == "predictors") & frame["task"].isin(by_name)]
+    tags: dict[tuple[str, tuple[str, ...]], str] = {}
+
+    def now(task: str, reads: Any) -> str | None:
+        if not isinstance(reads, list):
+            return None  # a row of a store older than per-predictor tags
+        key = (task, tuple(reads))
+        if key not in tags:
+            tags[key] = data_tag(by_name[task], test_size, reads)
+        return tags[key]
+
+    columns = zip(frame["task"], frame["reads"], frame["data"], strict=True)
+    current = [now(task, reads) == data for task, reads, data in columns]
+    return frame[np.array(current, dtype=bool)].reset_index(drop=True)
 
 
 def _unit(data: str, task: Task, seed: int, spec: PredictorSpec, size: int) -> str:

@@ -218,11 +218,27 @@ def _run_one(unit: Unit) -> dict[str, Any]:
     return {**unit.fields, "status": OK, **result}
 
 
-def data_tag(task: Any, test_size: int) -> str:
+def data_tag(task: Any, test_size: int, reads: Sequence[str] | None = None) -> str:
     """What a study's results depend on besides their own settings: the task's data
     (:meth:`~naspred.benchmarks.Task.digest`) and the test-set size. Units are keyed
-    by it, so a task whose data changed is evaluated afresh rather than read back stale."""
-    return f"{task.digest()}-t{test_size}"
+    by it, so a task whose data changed is evaluated afresh rather than read back stale.
+
+    Args:
+        task: the task.
+        test_size: held-out archs per split.
+        reads: None: the whole task. Else the ``info`` keys a predictor reads
+            (:meth:`~naspred.predictors.DataNeeds.info_keys`, e.g. ``proxy:zen``,
+            ``curve:val_accuracy``): only the main target, those proxies and (for a
+            ``curve:`` key) the curves are hashed, so a unit stays valid when data it
+            never reads changes. Proxies the task lacks are left out (such a unit
+            is skipped or fails, whatever the tag).
+    """
+    if reads is None:
+        return f"{task.digest()}-t{test_size}"
+    proxies = [k.split(":", 1)[1] for k in reads if k.startswith("proxy:")]
+    proxies = [name for name in proxies if name in task.proxies]
+    curves = any(k.startswith("curve:") for k in reads)
+    return f"{task.digest(proxies=proxies, curves=curves)}-t{test_size}"
 
 
 def current_rows(frame: pd.DataFrame, study: str, tags: Mapping[str, str]) -> pd.DataFrame:
