@@ -21,7 +21,7 @@ import pandas as pd
 from naspred.benchmarks.task import TARGET
 from naspred.reports.figures import correlation_heatmap, spearman_ci_figure
 from naspred.reports.output import output_dir, relocate
-from naspred.reports.tables import format_table, write_csv, write_text
+from naspred.reports.tables import format_table, thin_test_warning, write_csv, write_text
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +128,8 @@ def _markdown(result: CompareOutputs, n_boot: int, seed: int, batch_size: int) -
                 "non-finite": part["n_nonfinite"],
             }
         )
-        lines += [f"## {task}", "", format_table(shown, ".3f", index=False), ""]
+        lines += [f"## {task}", "", *thin_test_warning(int(part["n"].min()), "subset of archs")]
+        lines += [format_table(shown, ".3f", index=False), ""]
     lines += ["## Mean rank across tasks", "", format_table(result.ranks, ".3f", index=False), ""]
     sim = result.similarity.drop(columns=[TARGET], errors="ignore")
     lines += [
@@ -137,6 +138,15 @@ def _markdown(result: CompareOutputs, n_boot: int, seed: int, batch_size: int) -
         f"Spearman between `{new}` and each baseline on the same archs (`similarity.png`).",
         "",
         format_table(result.similarity, ".3f"),
+        "",
+        "![similarity to each baseline](similarity.png)",
+        "",
+        f"Spearman of `{new}` with `{TARGET}` and each baseline (n = {_span(t['n'])} archs).",
+        "",
+        "![Spearman with bootstrap intervals](spearman_ci.png)",
+        "",
+        f"Spearman with `{TARGET}` and its 95% bootstrap interval, per task and proxy "
+        f"(n = {_span(t['n'])} archs, {n_boot} resamples).",
         "",
     ]
     mean_abs = sim.abs().mean().dropna().sort_values(ascending=False)
@@ -158,6 +168,12 @@ def _markdown(result: CompareOutputs, n_boot: int, seed: int, batch_size: int) -
             "",
         ]
     return "\n".join(lines)
+
+
+def _span(n: pd.Series) -> str:
+    """``"100"``, or ``"95-100"`` when the proxies rest on different numbers of archs."""
+    lo, hi = int(n.min()), int(n.max())
+    return f"{lo:,}" if lo == hi else f"{lo:,}-{hi:,}"
 
 
 def _ci(value: float, lo: float, hi: float) -> str:
