@@ -123,7 +123,7 @@ def _markdown(result: CompareOutputs, n_boot: int, seed: int, batch_size: int) -
                     _ci(r.kendall, r.kendall_lo, r.kendall_hi) for r in part.itertuples()
                 ],
                 f"P({new} better)": part["p_new_better"],
-                "rank": part["rank"],
+                "rank": _whole_if_integral(part["rank"]),
                 "archs": part["n"],
                 "non-finite": part["n_nonfinite"],
             }
@@ -168,6 +168,12 @@ def _markdown(result: CompareOutputs, n_boot: int, seed: int, batch_size: int) -
             "",
         ]
     return "\n".join(lines)
+
+
+def _whole_if_integral(ranks: pd.Series) -> pd.Series:
+    """Ranks as integers when no tie made a half rank, so the table shows ``1``, not ``1.000``."""
+    whole = ranks.dropna()
+    return ranks.astype("Int64") if (whole == whole.round()).all() else ranks
 
 
 def _span(n: pd.Series) -> str:
