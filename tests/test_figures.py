@@ -210,3 +210,35 @@ def test_the_predictor_figure_has_a_panel_per_family_and_legends_outside():
         legend = ax.get_legend().get_window_extent(renderer)
         box = ax.get_window_extent(renderer)
         assert not legend.overlaps(box)
+
+
+def test_a_thin_compare_subset_is_flagged(tmp_path):
+    from types import SimpleNamespace
+
+    from naspred.reports.compare import write_compare_tables
+
+    src = ROOT / "tables" / "compare" / "last_layer_grad_norm"
+    table = pd.read_csv(src / "compare.csv")
+
+    def markdown(frame: pd.DataFrame, out: Path) -> str:
+        result = SimpleNamespace(
+            proxy="last_layer_grad_norm",
+            table=frame,
+            ranks=mean_ranks(frame),
+            similarity=pd.read_csv(src / "similarity.csv", index_col=0),
+            scores=pd.read_csv(src / "scores.csv"),
+            failures=[],
+            files=[],
+        )
+        write_compare_tables(result, out, n_boot=1000, seed=0, batch_size=32)
+        return (out / "compare.md").read_text()
+
+    full = markdown(table, tmp_path / "full")
+    assert table["n"].min() == 60 and "Warning" not in full
+    assert "(n = 60 archs, 1000 resamples)" in full and "|      1 |" in full
+    # one proxy left with 12 finite scores: the task's table is flagged
+    thin = markdown(table.assign(n=table["n"].where(table["proxy"] != "zen", 12)), tmp_path / "t")
+    assert (
+        "**Warning: the arch subset (fewest finite scores) has 12 archs (fewer than 30).**" in thin
+    )
+    assert "(n = 12-60 archs, 1000 resamples)" in thin

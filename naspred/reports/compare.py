@@ -128,7 +128,11 @@ def _markdown(result: CompareOutputs, n_boot: int, seed: int, batch_size: int) -
                 "non-finite": part["n_nonfinite"],
             }
         )
-        lines += [f"## {task}", "", *thin_test_warning(int(part["n"].min()), "subset of archs")]
+        lines += [
+            f"## {task}",
+            "",
+            *thin_test_warning(int(part["n"].min()), "arch subset (fewest finite scores)"),
+        ]
         lines += [format_table(shown, ".3f", index=False), ""]
     lines += ["## Mean rank across tasks", "", format_table(result.ranks, ".3f", index=False), ""]
     sim = result.similarity.drop(columns=[TARGET], errors="ignore")
