@@ -36,10 +36,13 @@ def test_study_numbers(study):
     assert len(table) == 2 * 11 + 2 * 12 + 4 * 4  # (task, proxy) pairs in the records
     row = table[(table.task == "nasbench201/cifar100") & (table.proxy == "synflow")].iloc[0]
     assert row["spearman"] == pytest.approx(0.7573, abs=5e-4) and row["n"] == 491
-    # synflow is the only proxy stored for all 8 tasks with the best mean rank
+    # the 11 proxies of NB101, NB201 (x2) and NB301 are ranked over those 4 tasks;
+    # zen (not stored for NB101/NB301) is listed after them, unranked
     ranks = pd.read_csv(out / "mean_rank.csv").set_index("proxy")
-    assert ranks.index[0] == "synflow" and ranks.loc["synflow", "tasks"] == 8
+    assert ranks.index[0] == "params" and ranks.loc["params", "mean_rank"] == 2.5
+    assert ranks.loc["synflow", "tasks"] == 8 and ranks.loc["synflow", "ranked_tasks"] == 4
     assert ranks.loc["plain", "mean_rank"] == ranks["mean_rank"].max()
+    assert ranks.index[-1] == "zen" and pd.isna(ranks.loc["zen", "mean_rank"])
     # the cross-proxy matrix has ground truth as a row, consistent with the main table
     cross = result.cross["nasbench201/cifar100"]
     assert cross.index[0] == "val_accuracy"
@@ -59,7 +62,8 @@ def test_mean_ranks_by_hand():
     )
     ranks = mean_ranks(table).set_index("proxy")
     assert ranks.loc["a", "mean_rank"] == 1.5 and ranks.loc["b", "mean_rank"] == 1.5
-    assert "c" not in ranks.index  # undefined correlations are not ranked
+    # undefined correlations are not ranked; the proxy is still listed
+    assert pd.isna(ranks.loc["c", "mean_rank"]) and ranks.loc["c", "tasks"] == 0
     assert ranks.loc["a", "mean_spearman"] == pytest.approx(0.5)
 
 

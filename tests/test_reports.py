@@ -327,13 +327,13 @@ CHILD = textwrap.dedent(
         time.sleep(600)  # killed here
 
     if mode == "mid":  # stop once the per-task heatmap is written, before the mean one
-        draw = rc.correlation_heatmap
-        def heatmap(matrix, path, **kw):
-            path = draw(matrix, path, **kw)
+        draw = rc.triangle_heatmap
+        def heatmap(layout, path, **kw):
+            path = draw(layout, path, **kw)
             if path.parent.name == "heatmaps":
                 hang()
             return path
-        rc.correlation_heatmap = heatmap
+        rc.triangle_heatmap = heatmap
     elif mode == "swapped":  # the new set is in place, the old one not yet removed
         ro._remove_tree = lambda path: hang()
     elif mode == "between":  # the fallback swap, between its two renames
@@ -428,8 +428,10 @@ def test_kill_during_the_write_leaves_the_previous_set(sets, tmp_path):
     # the kill did land mid-write: the staging dir holds part of the new set
     [staged] = leftovers(out)
     partial = snapshot(out.parent / staged)
-    assert partial["correlations.md"] == sets[TITLE_B]["correlations.md"]
-    assert "heatmap_mean.png" not in partial
+    # (spearman.png carries the new title; the markdown, which lists the figures, and
+    # the mean heatmap come after the per-task heatmaps)
+    assert partial["spearman.png"] == sets[TITLE_B]["spearman.png"]
+    assert "heatmap_mean.png" not in partial and "correlations.md" not in partial
     # the next run writes the new set and cleans what the killed one left
     run_correlation_study(embedded_learning_curves(), out, title=TITLE_B, progress=False)
     assert snapshot(out) == _whole(TITLE_B, sets) and leftovers(out) == []

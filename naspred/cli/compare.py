@@ -77,4 +77,6 @@ def compare(
     )
     where = result.files[0].parent if result.files else out or default_out_dir(name)
     typer.echo(f"{result.proxy} on {len(chosen)} task(s) -> {where}/")
-    typer.echo(result.ranks.to_markdown(index=False, floatfmt=".3f"))
+    from naspred.reports.tables import format_table
+
+    typer.echo(format_table(result.ranks, ".3f", index=False))

@@ -34,7 +34,9 @@ def correlations(
     study = run_correlation_study(chosen, out, progress=progress)
     typer.echo(f"{len(chosen)} task(s), {len(study.table)} (task, proxy) pairs -> {out}/")
     if not study.ranks.empty:
-        typer.echo(study.ranks.to_markdown(index=False, floatfmt=".3f"))
+        from naspred.reports.tables import format_table
+
+        typer.echo(format_table(study.ranks, ".3f", index=False))
 
 
 def default_out(suite_zero_dir: Path | None, embedded: bool | None) -> Path:

@@ -62,20 +62,58 @@ def _column(task: Task, name: str) -> np.ndarray:
 
 
 def mean_ranks(table: pd.DataFrame, metric: str = "spearman") -> pd.DataFrame:
-    """Rank proxies within each task by ``metric`` (1 = best; undefined values are
-    not ranked), then average over the tasks where each proxy has a rank.
+    """Each proxy's mean rank by ``metric`` (1 = best), over tasks all ranked proxies share.
 
-    Returns one row per proxy with ``mean_rank``, ``tasks`` (how many tasks ranked
-    it) and ``mean_<metric>``, best first.
+    A mean rank over different tasks compares nothing (a proxy seen on one easy
+    task would outrank one seen on eleven), so proxies are ranked as one group on
+    the tasks every member holds (an undefined ``metric`` counts as not held): for
+    each proxy, the group of proxies holding every task it holds; the group that
+    covers the most (proxy, task) cells is ranked (ties: more tasks, then more
+    proxies, then task names), ranks taken among the group within each of its
+    tasks and averaged. The other proxies get no mean rank and follow, by how many
+    tasks hold them.
+
+    Args:
+        table: one row per (task, proxy) with ``metric``
+            (:func:`proxy_correlations`).
+        metric: the column to rank by.
+
+    Returns:
+        One row per proxy: ``mean_rank`` (NaN where not ranked), ``ranked_tasks``
+        (the tasks its mean rank averages: the same for every ranked proxy, 0 for
+        the others), ``tasks`` (tasks holding it) and ``mean_<metric>`` (over all
+        those tasks), ranked proxies first, best first.
     """
+    columns = ["proxy", "mean_rank", "ranked_tasks", "tasks", f"mean_{metric}"]
     if table.empty:
-        return pd.DataFrame(columns=["proxy", "mean_rank", "tasks", f"mean_{metric}"])
-    ranked = table.dropna(subset=[metric]).copy()
-    ranked["rank"] = ranked.groupby("task")[metric].rank(ascending=False, method="average")
-    out = ranked.groupby("proxy").agg(
-        mean_rank=("rank", "mean"), tasks=("rank", "size"), **{f"mean_{metric}": (metric, "mean")}
+        return pd.DataFrame(columns=columns)
+    held = table.dropna(subset=[metric])
+    tasks_of = {p: frozenset(part["task"]) for p, part in held.groupby("proxy")}
+    best: tuple[tuple, frozenset, list[str]] | None = None
+    for tasks in set(tasks_of.values()):
+        group = sorted(p for p, own in tasks_of.items() if tasks <= own)
+        key = (-len(group) * len(tasks), -len(tasks), -len(group), sorted(tasks))
+        if best is None or key < best[0]:
+            best = (key, tasks, group)
+    all_proxies = sorted(set(table["proxy"]))
+    out = pd.DataFrame({"proxy": all_proxies}).set_index("proxy")
+    out["mean_rank"] = np.nan
+    out["ranked_tasks"] = 0
+    if best is not None:
+        _, tasks, group = best
+        shared = held[held["proxy"].isin(group) & held["task"].isin(tasks)].copy()
+        shared["rank"] = shared.groupby("task")[metric].rank(ascending=False, method="average")
+        out.loc[group, "mean_rank"] = shared.groupby("proxy")["rank"].mean()
+        out.loc[group, "ranked_tasks"] = len(tasks)
+    out["tasks"] = held.groupby("proxy").size().reindex(out.index, fill_value=0)
+    out[f"mean_{metric}"] = held.groupby("proxy")[metric].mean()
+    out = out.reset_index()
+    out["unranked"] = out["mean_rank"].isna()
+    out = out.sort_values(
+        ["unranked", "mean_rank", "tasks", f"mean_{metric}", "proxy"],
+        ascending=[True, True, False, False, True],
     )
-    return out.sort_values(["mean_rank", f"mean_{metric}"], ascending=[True, False]).reset_index()
+    return out[columns].reset_index(drop=True)
 
 
 def cross_correlation(task: Task) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from naspred.benchmarks.task import Task
+from naspred.benchmarks.task import TARGET, Task
 from naspred.errors import InvalidInputError, NaspredError
 from naspred.experiments.correlation_stats import (
     cross_correlation,
@@ -78,7 +78,13 @@ def run_correlation_study(
     ranks = mean_ranks(table)
     cross = {task.name: row["cross"] for task, row in zip(tasks, rows, strict=True)}
     counts = {task.name: row["counts"] for task, row in zip(tasks, rows, strict=True)}
-    mean_cross, mean_count = mean_cross_correlation(list(cross.values()))
+    # only val_accuracy and the proxies are averaged: a task's other targets are no proxies
+    shown = [
+        cross[task.name].loc[keep, keep]
+        for task in tasks
+        for keep in [[TARGET, *sorted(task.proxies)]]
+    ]
+    mean_cross, mean_count = mean_cross_correlation(shown)
     study = CorrelationStudy(table, ranks, cross, mean_cross)
 
     study.files += write_correlation_tables(

@@ -6,6 +6,8 @@
 - :mod:`naspred.reports.tables` — CSV and markdown tables;
 - :mod:`naspred.reports.figures` — every figure, the only module that imports
   matplotlib (it never selects a backend);
+- :mod:`naspred.reports.heatmap_layout` — what a cross-correlation heatmap shows
+  (order by clustering, the lower triangle, the counts), before it is drawn;
 - :mod:`~naspred.reports.correlations`, :mod:`~naspred.reports.predictors`,
   :mod:`~naspred.reports.tradeoff`, :mod:`~naspred.reports.compare`,
   :mod:`~naspred.reports.nas_loop` — each study's writer and the summaries it rests on.

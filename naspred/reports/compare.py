@@ -21,7 +21,7 @@ import pandas as pd
 from naspred.benchmarks.task import TARGET
 from naspred.reports.figures import correlation_heatmap, spearman_ci_figure
 from naspred.reports.output import output_dir, relocate
-from naspred.reports.tables import format_table, write_csv, write_text
+from naspred.reports.tables import format_table, thin_test_warning, write_csv, write_text
 
 log = logging.getLogger(__name__)
 
@@ -123,12 +123,17 @@ def _markdown(result: CompareOutputs, n_boot: int, seed: int, batch_size: int) -
                     _ci(r.kendall, r.kendall_lo, r.kendall_hi) for r in part.itertuples()
                 ],
                 f"P({new} better)": part["p_new_better"],
-                "rank": part["rank"],
+                "rank": _whole_if_integral(part["rank"]),
                 "archs": part["n"],
                 "non-finite": part["n_nonfinite"],
             }
         )
-        lines += [f"## {task}", "", format_table(shown, ".3f", index=False), ""]
+        lines += [
+            f"## {task}",
+            "",
+            *thin_test_warning(int(part["n"].min()), "arch subset (fewest finite scores)"),
+        ]
+        lines += [format_table(shown, ".3f", index=False), ""]
     lines += ["## Mean rank across tasks", "", format_table(result.ranks, ".3f", index=False), ""]
     sim = result.similarity.drop(columns=[TARGET], errors="ignore")
     lines += [
@@ -137,6 +142,15 @@ def _markdown(result: CompareOutputs, n_boot: int, seed: int, batch_size: int) -
         f"Spearman between `{new}` and each baseline on the same archs (`similarity.png`).",
         "",
         format_table(result.similarity, ".3f"),
+        "",
+        "![similarity to each baseline](similarity.png)",
+        "",
+        f"Spearman of `{new}` with `{TARGET}` and each baseline (n = {_span(t['n'])} archs).",
+        "",
+        "![Spearman with bootstrap intervals](spearman_ci.png)",
+        "",
+        f"Spearman with `{TARGET}` and its 95% bootstrap interval, per task and proxy "
+        f"(n = {_span(t['n'])} archs, {n_boot} resamples).",
         "",
     ]
     mean_abs = sim.abs().mean().dropna().sort_values(ascending=False)
@@ -158,6 +172,18 @@ def _markdown(result: CompareOutputs, n_boot: int, seed: int, batch_size: int) -
             "",
         ]
     return "\n".join(lines)
+
+
+def _whole_if_integral(ranks: pd.Series) -> pd.Series:
+    """Ranks as integers when no tie made a half rank, so the table shows ``1``, not ``1.000``."""
+    whole = ranks.dropna()
+    return ranks.astype("Int64") if (whole == whole.round()).all() else ranks
+
+
+def _span(n: pd.Series) -> str:
+    """``"100"``, or ``"95-100"`` when the proxies rest on different numbers of archs."""
+    lo, hi = int(n.min()), int(n.max())
+    return f"{lo:,}" if lo == hi else f"{lo:,}-{hi:,}"
 
 
 def _ci(value: float, lo: float, hi: float) -> str:

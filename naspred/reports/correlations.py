@@ -4,16 +4,21 @@ In the output directory:
 
 - ``correlations.csv`` — one row per (task, proxy): Spearman, Kendall, Pearson,
   top-k precision/recall, archs used and non-finite scores dropped;
-- ``mean_rank.csv`` — each proxy's mean rank (by Spearman) across tasks;
+- ``mean_rank.csv`` — each proxy's mean rank (by Spearman) over the tasks the
+  ranked proxies share (:func:`naspred.experiments.correlation_stats.mean_ranks`);
 - ``cross_spearman.csv`` — every pairwise Spearman within every task;
 - ``correlations.md`` — the same as readable tables;
-- ``spearman.png`` — proxy x task Spearman heatmap;
-- ``heatmaps/<space>__<dataset>.png`` — cross-proxy Spearman per task (ground truth
-  included), and ``heatmap_mean.png`` averaged over tasks.
+- ``spearman.png`` — proxy x task Spearman heatmap, archs used in each cell;
+- ``heatmaps/<space>__<dataset>.png`` — cross-proxy Spearman per task, lower
+  triangle, archs per pair in each cell, the task's targets first and the
+  proxies in clustering order (:mod:`naspred.reports.heatmap_layout`);
+- ``heatmap_mean.png`` — the same averaged over tasks, ``val_accuracy`` and the
+  proxies only (no other target), tasks per cell.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
@@ -22,9 +27,21 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from naspred.benchmarks.task import TARGET, Task
-from naspred.reports.figures import correlation_heatmap
+from naspred.reports.figures import correlation_heatmap, triangle_heatmap
+from naspred.reports.heatmap_layout import lower_triangle
 from naspred.reports.output import output_dir, relocate
 from naspred.reports.tables import THIN_TEST_SET, format_table, write_csv, write_text
+
+log = logging.getLogger(__name__)
+
+#: How the mean rank is computed, said wherever it is shown.
+MEAN_RANK_RULE = (
+    "Mean rank: proxies are ranked by Spearman (1 = best) within each task among one group "
+    "of proxies, and each one's ranks averaged over the tasks every member of the group "
+    "holds (`ranked over`, `ranked_tasks` in the CSV; the same for all). The group is the set "
+    "of proxies sharing a set of tasks that covers the most (proxy, task) cells; proxies "
+    "outside it get no mean rank and follow, with the number of tasks holding them (`tasks`)."
+)
 
 #: The files this writer produces (patterns relative to the output directory).
 OUTPUTS = (
@@ -77,39 +94,63 @@ def write_correlation_tables(
     Returns:
         The files written, as installed in ``out_dir``.
     """
+    figures: list[tuple[str, str, str]] = []  # (file, what it shows, its n)
     with output_dir(out_dir, owns=OUTPUTS) as out:
         files = [
             write_csv(study.table, out / "correlations.csv"),
             write_csv(study.ranks, out / "mean_rank.csv"),
             write_csv(_long_cross(study.cross, counts), out / "cross_spearman.csv"),
-            write_text(_markdown(study, tasks, title), out / "correlations.md"),
         ]
         if not study.table.empty:
+            used = study.pivot("n")
             files.append(
                 correlation_heatmap(
                     study.pivot("spearman"),
                     out / "spearman.png",
-                    title=f"{title}: Spearman with {TARGET}",
+                    title=f"{title}: Spearman with {TARGET} (archs used)",
+                    counts=used,
                 )
             )
+            figures.append(
+                ("spearman.png", f"Spearman with `{TARGET}`, proxy x task", _span(used, "archs"))
+            )
+        targets = {t.name: [TARGET, *t.targets] for t in tasks}
         bar = tqdm(study.cross.items(), desc="heatmaps", unit="task", disable=not progress)
         for name, matrix in bar:
+            if len(matrix) < 2:
+                log.info("no heatmap for %s: it has %s alone", name, list(matrix.index))
+                continue
+            layout = lower_triangle(matrix, counts[name], targets.get(name, [TARGET]))
+            file = f"heatmaps/{name.replace('/', '__')}.png"
             files.append(
-                correlation_heatmap(
-                    matrix,
-                    out / "heatmaps" / f"{name.replace('/', '__')}.png",
-                    title=f"Spearman, {name}",
+                triangle_heatmap(layout, out / file, title=f"Spearman, {name} (archs per pair)")
+            )
+            n = _span(layout.counts.where(~layout.mask), "archs per pair")
+            figures.append((file, f"cross-correlations, {name}", n))
+        if len(study.mean_cross) >= 2:
+            layout = lower_triangle(study.mean_cross, mean_count, [TARGET])
+            files.append(
+                triangle_heatmap(
+                    layout,
+                    out / "heatmap_mean.png",
+                    title=f"Mean Spearman over tasks, {TARGET} and proxies (n = tasks per cell)",
+                    count_label="n={}",
+                    cbar_label="mean Spearman",
                 )
             )
-        files.append(
-            correlation_heatmap(
-                study.mean_cross,
-                out / "heatmap_mean.png",
-                title=f"Spearman averaged over {len(tasks)} tasks (tasks per cell)",
-                counts=mean_count,
-            )
-        )
+            n = _span(layout.counts.where(~layout.mask), f"of {len(tasks)} tasks per cell")
+            figures.append(("heatmap_mean.png", "cross-correlations averaged over tasks", n))
+        files.append(write_text(_markdown(study, tasks, title, figures), out / "correlations.md"))
     return relocate(files, out, out_dir)
+
+
+def _span(counts: pd.DataFrame, unit: str) -> str:
+    """``n = 491-15,625 archs`` (or one number) over the cells of ``counts``."""
+    values = counts.stack().dropna().astype(int)
+    if values.empty:
+        return f"n = 0 {unit}"
+    lo, hi = int(values.min()), int(values.max())
+    return f"n = {lo:,} {unit}" if lo == hi else f"n = {lo:,}-{hi:,} {unit}"
 
 
 def _long_cross(cross: dict[str, pd.DataFrame], counts: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -124,14 +165,18 @@ def _long_cross(cross: dict[str, pd.DataFrame], counts: dict[str, pd.DataFrame])
     return pd.DataFrame(rows)
 
 
-def _markdown(study: CorrelationResults, tasks: Sequence[Task], title: str) -> str:
+def _markdown(
+    study: CorrelationResults,
+    tasks: Sequence[Task],
+    title: str,
+    figures: Sequence[tuple[str, str, str]],
+) -> str:
     lines = [f"# {title}", ""]
     lines += [
         f"Correlation of each stored proxy with `{TARGET}` over {len(tasks)} task(s). "
         "Archs whose score or accuracy is NaN/inf are left out and counted; archs the source "
         "stores no score for are left out too. "
-        "Mean rank: rank by Spearman within each task (1 = best), averaged over the tasks "
-        "holding the proxy.",
+        f"{MEAN_RANK_RULE}",
         "",
         "## Tasks",
         "",
@@ -153,7 +198,7 @@ def _markdown(study: CorrelationResults, tasks: Sequence[Task], title: str) -> s
     ]
     if study.table.empty:
         lines += ["The tasks hold no proxy scores; see the cross-correlation heatmaps.", ""]
-        return "\n".join(lines)
+        return "\n".join(lines + _figure_lines(figures))
     thin = study.table[study.table["n"] < THIN_TEST_SET]
     if len(thin):
         pairs = ", ".join(f"{r.proxy} on {r.task} ({int(r.n)})" for r in thin.itertuples())
@@ -166,7 +211,8 @@ def _markdown(study: CorrelationResults, tasks: Sequence[Task], title: str) -> s
     for metric in ("spearman", "kendall"):
         pivot = study.pivot(metric)
         pivot["mean rank"] = ranks["mean_rank"]
-        pivot["tasks"] = ranks["tasks"]
+        pivot["ranked over"] = ranks["ranked_tasks"].astype("Int64")
+        pivot["tasks"] = ranks["tasks"].astype("Int64")
         lines += [f"## {metric.capitalize()} with `{TARGET}`", "", format_table(pivot, ".3f"), ""]
     used = study.table.assign(
         cell=lambda f: (
@@ -182,7 +228,18 @@ def _markdown(study: CorrelationResults, tasks: Sequence[Task], title: str) -> s
         "",
         "## Mean rank across tasks",
         "",
+        MEAN_RANK_RULE,
+        "",
         format_table(study.ranks, ".3f", index=False),
         "",
     ]
-    return "\n".join(lines)
+    return "\n".join(lines + _figure_lines(figures))
+
+
+def _figure_lines(figures: Sequence[tuple[str, str, str]]) -> list[str]:
+    if not figures:
+        return []
+    lines = ["## Figures", ""]
+    for file, what, n in figures:
+        lines += [f"![{what}]({file})", "", f"{what} ({n}).", ""]
+    return lines

@@ -17,6 +17,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from naspred.benchmarks.task import TARGET
+from naspred.reports.heatmap_layout import TriangleLayout
 from naspred.reports.tables import format_seconds
 
 
@@ -67,7 +68,7 @@ def correlation_heatmap(
     annot = matrix.map(lambda v: "" if pd.isna(v) else f"{v:.2f}")
     if counts is not None:
         annot = annot.where(
-            counts.isna() | (annot == ""), annot + "\n(" + counts.astype("Int64").astype(str) + ")"
+            counts.isna() | (annot == ""), annot + "\nn=" + counts.astype("Int64").astype(str)
         )
     sns.heatmap(
         matrix.astype(float),
@@ -88,14 +89,148 @@ def correlation_heatmap(
     return _save(fig, path, dpi=120)
 
 
+def draw_triangle_heatmap(
+    layout: TriangleLayout,
+    *,
+    title: str,
+    count_label: str = "n={}",
+    cbar_label: str = "Spearman",
+) -> Figure:
+    """The lower triangle of a correlation matrix, each cell annotated with its
+    value and count; the targets' columns (and rows) are set off from the proxies'
+    by a black line and bold labels.
+
+    Args:
+        layout: what to show (:func:`naspred.reports.heatmap_layout.lower_triangle`).
+        title: the figure title.
+        count_label: how a cell's count is written, ``{}`` standing for it.
+        cbar_label: label of the colour bar.
+
+    Returns:
+        The figure (axes 0: the heatmap, axes 1: its colour bar).
+    """
+    import seaborn as sns
+
+    values, counts = layout.values, layout.counts
+    rows, cols = values.shape
+    annot = np.full(values.shape, "", dtype=object)
+    for i in range(rows):
+        for j in range(cols):
+            v, c = values.iat[i, j], counts.iat[i, j]
+            if not layout.mask[i, j] and pd.notna(v):
+                annot[i, j] = f"{v:.2f}\n" + count_label.format(int(c))
+    fig = Figure(figsize=(1.6 + 0.62 * cols, 1.2 + 0.5 * rows))
+    ax = fig.subplots()
+    sns.heatmap(
+        values.astype(float),
+        ax=ax,
+        mask=layout.mask,
+        annot=annot,
+        fmt="",
+        cmap="RdBu_r",
+        vmin=-1.0,
+        vmax=1.0,
+        center=0.0,
+        linewidths=0.5,
+        annot_kws={"fontsize": 6},
+        cbar_kws={"label": cbar_label, "shrink": 0.8},
+    )
+    k = layout.n_targets
+    if 0 < k <= cols:
+        # targets are the first k of the cols + 1 names: columns 0..k-1, rows 0..k-2
+        ax.plot([k, k], [k - 1, rows], color="black", lw=1.5)
+        if k > 1:
+            ax.plot([0, k - 1], [k - 1, k - 1], color="black", lw=1.5)
+    ax.set_title(title)
+    ax.set_xticks(np.arange(cols) + 0.5, list(values.columns), rotation=45, ha="right")
+    ax.set_yticks(np.arange(rows) + 0.5, list(values.index), rotation=0)
+    for label in ax.get_xticklabels()[:k]:
+        label.set_fontweight("bold")
+    for label in ax.get_yticklabels()[: max(k - 1, 0)]:
+        label.set_fontweight("bold")
+    return fig
+
+
+def triangle_heatmap(
+    layout: TriangleLayout,
+    path: str | Path,
+    *,
+    title: str,
+    count_label: str = "n={}",
+    cbar_label: str = "Spearman",
+) -> Path:
+    """Write :func:`draw_triangle_heatmap` as a PNG.
+
+    Args:
+        layout: what to show.
+        path: the PNG to write (parent directories are created).
+        title: the figure title.
+        count_label: how a cell's count is written, ``{}`` standing for it.
+        cbar_label: label of the colour bar.
+
+    Returns:
+        ``path``.
+    """
+    fig = draw_triangle_heatmap(layout, title=title, count_label=count_label, cbar_label=cbar_label)
+    return _save(fig, _prepare(path), dpi=120)
+
+
+def draw_metric_by_family(
+    summary: pd.DataFrame, *, title: str, ylabel: str = "Kendall tau", ncols: int = 3
+) -> Figure:
+    """Small multiples: one panel per predictor family, one line per predictor,
+    ``summary["mean"]`` against ``train_size`` (log axis), shaded ± one std over
+    seeds; each panel's legend sits below it, outside the data.
+
+    Args:
+        summary: rows of ``family``, ``predictor``, ``train_size``, ``mean``, ``std``
+            (families are drawn in the order they first appear).
+        title: the figure title.
+        ylabel: label of the metric axis.
+        ncols: panels per row.
+
+    Returns:
+        The figure, one axes per family (unused grid cells removed).
+    """
+    import seaborn as sns
+
+    families = list(dict.fromkeys(summary["family"]))
+    ncols = max(1, min(ncols, len(families)))
+    nrows = -(-len(families) // ncols)
+    most = int(summary.groupby("family")["predictor"].nunique().max())
+    fig = Figure(figsize=(4.3 * ncols, (3.2 + 0.17 * most) * nrows), layout="constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=False, sharex=True, sharey=True).ravel()
+    for ax in axes[len(families) :]:
+        fig.delaxes(ax)
+    for ax, family in zip(axes, families, strict=False):
+        part = summary[summary["family"] == family]
+        names = sorted(part["predictor"].unique())
+        palette = sns.color_palette("tab10" if len(names) <= 10 else "tab20", len(names))
+        for colour, name in zip(palette, names, strict=True):
+            line = part[part["predictor"] == name].sort_values("train_size")
+            std = line["std"].fillna(0.0)
+            ax.plot(line["train_size"], line["mean"], marker="o", ms=3, label=name, color=colour)
+            ax.fill_between(
+                line["train_size"], line["mean"] - std, line["mean"] + std, alpha=0.15, color=colour
+            )
+        ax.set_xscale("log")
+        ax.set_title(family, fontsize=10)
+        ax.set_xlabel("training-set size (archs)")
+        ax.set_ylabel(ylabel)
+        ax.tick_params(labelbottom=True, labelleft=True)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2), frameon=False)
+    fig.suptitle(title)
+    return fig
+
+
 def metric_vs_size(
     summary: pd.DataFrame, path: str | Path, *, title: str, ylabel: str = "Kendall tau"
 ) -> Path:
-    """One line per predictor: ``summary["mean"]`` against ``train_size`` (log
-    axis), shaded ± one std over seeds.
+    """Write :func:`draw_metric_by_family` as a PNG.
 
     Args:
-        summary: rows of ``predictor``, ``train_size``, ``mean``, ``std``.
+        summary: rows of ``family``, ``predictor``, ``train_size``, ``mean``, ``std``.
         path: the PNG to write.
         title: the figure title.
         ylabel: label of the metric axis.
@@ -103,26 +238,8 @@ def metric_vs_size(
     Returns:
         ``path``.
     """
-    import seaborn as sns
-
-    path = _prepare(path)
-    fig = Figure(figsize=(7, 4.5))
-    ax = fig.subplots()
-    palette = sns.color_palette("tab20", n_colors=max(1, summary["predictor"].nunique()))
-    for colour, (name, part) in zip(palette, summary.groupby("predictor"), strict=False):
-        part = part.sort_values("train_size")
-        std = part["std"].fillna(0.0)
-        ax.plot(part["train_size"], part["mean"], marker="o", ms=3, label=name, color=colour)
-        ax.fill_between(
-            part["train_size"], part["mean"] - std, part["mean"] + std, alpha=0.15, color=colour
-        )
-    ax.set_xscale("log")
-    ax.set_xlabel("training-set size (archs)")
-    ax.set_ylabel(ylabel)
-    ax.set_title(title)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, ncol=2, loc="lower right")
-    return _save(fig, path, dpi=120)
+    fig = draw_metric_by_family(summary, title=title, ylabel=ylabel)
+    return _save(fig, _prepare(path), dpi=120)
 
 
 def plot_search_curves(

@@ -141,7 +141,13 @@ def write_search_outputs(
     ]
     if notes:
         text += [notes.strip(), ""]
-    text += [f"![best accuracy found vs queries]({stem}.png)", ""]
+    text += [
+        f"![best accuracy found vs queries]({stem}.png)",
+        "",
+        f"Best accuracy found vs oracle queries (n = {len(seeds)} runs per method, mean ± "
+        "standard error band).",
+        "",
+    ]
     name = glob.escape(stem)
     owns = (f"{name}.csv", f"{name}_curves.csv", f"{name}.md", f"{name}.png")
     with output_dir(out_dir, owns=owns) as out:

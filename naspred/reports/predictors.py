@@ -7,11 +7,12 @@ std over seeds per task, predictor and training size), ``predictors.md`` and one
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
 
-from naspred.errors import InvalidInputError
+from naspred.errors import InvalidInputError, UnknownNameError
 from naspred.reports.figures import metric_vs_size
 from naspred.reports.output import output_dir, relocate
 from naspred.reports.tables import (
@@ -24,6 +25,64 @@ from naspred.reports.tables import (
 
 #: The files this writer produces (patterns relative to the output directory).
 OUTPUTS = ("predictors.csv", "summary.csv", "predictors.md", "kendall_vs_train_size_*.png")
+
+
+def predictor_family(label: str) -> str:
+    """The family a predictor belongs to, from the class its registry name builds: the
+    panel the predictor figure draws it in.
+
+    Args:
+        label: a predictor's table label (``xgb``, ``xgb(encoding=graph_features)``,
+            ``zc:zen``, ``zc_xgb(zen,params,flops)``): its leading name is looked up.
+
+    Returns:
+        ``"zero-cost proxies"``, ``"learning curves"``, ``"graph networks"``,
+        ``"feed-forward networks"``, ``"tree ensembles"`` (ZC + XGBoost included: it
+        is XGBoost on more features), ``"Gaussian processes"`` or ``"other"``.
+
+    Raises:
+        UnknownNameError: the label names no registered predictor.
+    """
+    # imported here: the predictor families pull in torch, a table writer need not
+    from naspred.predictors._curves import CurveFeatureMixin, CurvePredictor
+    from naspred.predictors._graph import GraphPredictor
+    from naspred.predictors._nn import FeedForwardPredictor
+    from naspred.predictors._trees import TreeEnsemblePredictor
+    from naspred.predictors.base import ZeroCostPredictor
+    from naspred.predictors.gp import GaussianProcessPredictor
+    from naspred.predictors.ngb import NGBoostPredictor
+    from naspred.predictors.registry import predictor_class
+    from naspred.predictors.sparse_gp import SparseGaussianProcessPredictor
+
+    match = re.match(r"[A-Za-z_][A-Za-z0-9_]*", label)
+    if match is None:
+        raise UnknownNameError(f"predictor label {label!r} does not start with a predictor name")
+    cls = predictor_class(match.group())
+    # first match wins: OMNI is an NGBoost on curve features, a learning-curve predictor
+    families = (
+        ("zero-cost proxies", (ZeroCostPredictor,)),
+        ("learning curves", (CurvePredictor, CurveFeatureMixin)),
+        ("graph networks", (GraphPredictor,)),
+        ("feed-forward networks", (FeedForwardPredictor,)),
+        ("tree ensembles", (TreeEnsemblePredictor, NGBoostPredictor)),
+        ("Gaussian processes", (GaussianProcessPredictor, SparseGaussianProcessPredictor)),
+    )
+    for family, bases in families:
+        if issubclass(cls, bases):
+            return family
+    return "other"
+
+
+#: The order of the predictor figure's panels.
+FAMILY_ORDER = (
+    "tree ensembles",
+    "Gaussian processes",
+    "feed-forward networks",
+    "graph networks",
+    "learning curves",
+    "zero-cost proxies",
+    "other",
+)
 
 
 def summarise(results: pd.DataFrame, metric: str = "kendall") -> pd.DataFrame:
@@ -116,10 +175,29 @@ def write_predictor_tables(results: pd.DataFrame, out_dir: str | Path) -> list[P
                 table = part.pivot(index="predictor", columns="train_size", values=col)
                 lines += [f"### {title}", "", format_table(table, ".3g"), ""]
             path = out / f"kendall_vs_train_size_{task.replace('/', '__')}.png"
-            files.append(
-                metric_vs_size(part, path, title=f"Kendall tau vs training-set size, {task}")
+            families = part.assign(family=part["predictor"].map(predictor_family))
+            families = families.sort_values(
+                "family", key=lambda f: f.map(FAMILY_ORDER.index), kind="stable"
             )
-            lines += [f"![Kendall tau vs training-set size]({path.name})", ""]
+            files.append(
+                metric_vs_size(families, path, title=f"Kendall tau vs training-set size, {task}")
+            )
+            seeds = part["seeds"].astype(int)
+            seed_text = (
+                f"{seeds.min()}" if seeds.min() == seeds.max() else f"{seeds.min()}-{seeds.max()}"
+            )
+            tested_n = (
+                f"{int(tested.min()):,}"
+                if tested.nunique() <= 1
+                else (f"{int(tested.min()):,}-{int(tested.max()):,}")
+            )
+            lines += [
+                f"![Kendall tau vs training-set size, by predictor family]({path.name})",
+                "",
+                f"Kendall tau vs training-set size, one panel per predictor family (n = "
+                f"{tested_n} test archs per point, mean ± std band over {seed_text} seeds).",
+                "",
+            ]
         lines += not_run_section(
             results, ["task", "seed", "predictor", "train_size"], "Cells not run"
         )

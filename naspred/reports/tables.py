@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 #: Below this many test archs a rank correlation is too noisy to compare predictors
@@ -33,7 +34,12 @@ def thin_test_warning(n_archs: int, what: str = "test set") -> list[str]:
 
 
 def format_table(frame: pd.DataFrame, floatfmt: str = ".3f", index: bool = True) -> str:
-    """A GitHub-flavoured markdown table; missing values shown as ``-``.
+    """A GitHub-flavoured markdown table: missing values (None, NaN, NA) blank, integers
+    (``int``/``Int64`` columns, integer cells) as integers, other numbers in ``floatfmt``.
+
+    Cells are formatted here, one by one, rather than by tabulate, which turns a
+    column of ints beside floats into floats (``tasks 1.000``) and prints NaN as
+    ``nan``.
 
     Args:
         frame: the table.
@@ -43,7 +49,45 @@ def format_table(frame: pd.DataFrame, floatfmt: str = ".3f", index: bool = True)
     Returns:
         The markdown text.
     """
-    return frame.to_markdown(floatfmt=floatfmt, index=index, missingval="-")
+    from tabulate import tabulate
+
+    shown = frame.reset_index() if index else frame
+    if index and frame.index.name is None and not isinstance(frame.index, pd.MultiIndex):
+        shown = shown.rename(columns={"index": ""})
+    columns = [[_cell(v, floatfmt) for v in shown[c].to_numpy(dtype=object)] for c in shown.columns]
+    align = [
+        "right"
+        if pd.api.types.is_numeric_dtype(shown[c].dtype) and not _is_bool(shown[c])
+        else "left"
+        for c in shown.columns
+    ]
+    rows = [list(r) for r in zip(*columns, strict=True)] if columns else []
+    return tabulate(
+        rows,
+        headers=[str(c) for c in shown.columns],
+        tablefmt="pipe",
+        disable_numparse=True,
+        colalign=align,
+    )
+
+
+def _is_bool(column: pd.Series) -> bool:
+    return pd.api.types.is_bool_dtype(column.dtype)
+
+
+def _cell(value: object, floatfmt: str) -> str:
+    """One markdown cell: blank when missing, an integer as an integer."""
+    if value is None or (
+        not isinstance(value, str) and pd.api.types.is_scalar(value) and pd.isna(value)
+    ):
+        return ""
+    if isinstance(value, (bool, np.bool_)):
+        return str(bool(value))
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, (float, np.floating)):
+        return format(float(value), floatfmt)
+    return str(value)
 
 
 def write_csv(frame: pd.DataFrame, path: str | Path, index: bool = False) -> Path:
