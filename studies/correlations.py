@@ -2,6 +2,7 @@
 
     python studies/correlations.py                       # -> tables/correlations/embedded
     python studies/correlations.py --suite-zero-dir DIR  # -> tables/correlations/suite_zero
+                                                         #    and .../suite_zero_failed_as_worst
 
 The same as `naspred correlations`; kept here so that every committed table in
 tables/ has the script that made it.
@@ -28,8 +29,16 @@ if __name__ == "__main__":
             title="Proxy correlations, embedded benchmarks",
         )
     else:
+        tasks = load_tasks(suite_zero=args.suite_zero_dir, embedded=False)
         run_correlation_study(
-            load_tasks(suite_zero=args.suite_zero_dir, embedded=False),
+            tasks,
             TABLES / "suite_zero",
             title="Zero-cost proxy correlations, NAS-Bench-Suite-Zero",
+        )
+        # the Suite-Zero notebooks' convention: the runner's -1e8 failures ranked last
+        run_correlation_study(
+            tasks,
+            TABLES / "suite_zero_failed_as_worst",
+            title="Zero-cost proxy correlations, NAS-Bench-Suite-Zero, failures ranked last",
+            failed_as_worst=True,
         )

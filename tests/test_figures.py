@@ -68,7 +68,8 @@ def test_the_heatmap_keeps_only_the_lower_triangle():
 
 
 def test_the_annotated_n_are_the_pair_counts(suite_zero_dir):
-    # zen is stored for all 15,625 NB201 cells, the other proxies for 491 of them
+    # zen is stored for all 15,625 NB201 cells (failing on 341), the other proxies for
+    # 491 of them (jacov and epe_nas failing on 7)
     [task] = load_tasks(["nasbench201/cifar10"], suite_zero=suite_zero_dir, embedded=False)
     rho, n = cross_correlation(task)
     layout = lower_triangle(rho, n, [TARGET, *task.targets])
@@ -79,8 +80,9 @@ def test_the_annotated_n_are_the_pair_counts(suite_zero_dir):
         a, b = layout.values.index[i], layout.values.columns[j]
         assert int(count) == n.at[a, b] and float(value) == pytest.approx(rho.at[a, b], abs=0.005)
         seen.add(int(count))
-    assert seen == {491, 15625}
-    assert n.at["zen", TARGET] == 15625 and n.at["zen", "synflow"] == 491
+    assert seen == {484, 491, 15284}
+    assert n.at["zen", TARGET] == 15284 and n.at["zen", "synflow"] == 484  # 7 dead cells fail both
+    assert n.at["jacov", TARGET] == 484
 
 
 def test_targets_come_first_and_are_never_clustered(suite_zero_dir):

@@ -20,6 +20,7 @@ def correlations(
             "Output directory.", default="results/correlations/<embedded|suite_zero|all>"
         ),
     ] = None,
+    failed_as_worst: opt.FailedAsWorst = False,
     progress: opt.Progress = True,
     verbose: opt.Verbose = False,
 ) -> None:
@@ -31,7 +32,7 @@ def correlations(
     chosen = load_tasks(opt.split_list(task), suite_zero=suite_zero_dir, embedded=embedded)
     if out is None:
         out = default_out(suite_zero_dir, embedded)
-    study = run_correlation_study(chosen, out, progress=progress)
+    study = run_correlation_study(chosen, out, progress=progress, failed_as_worst=failed_as_worst)
     typer.echo(f"{len(chosen)} task(s), {len(study.table)} (task, proxy) pairs -> {out}/")
     if not study.ranks.empty:
         from naspred.reports.tables import format_table

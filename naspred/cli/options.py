@@ -186,6 +186,14 @@ RetryFailed = Annotated[
         "their failure.",
     ),
 ]
+FailedAsWorst = Annotated[
+    bool,
+    typer.Option(
+        "--failed-as-worst/--failed-left-out",
+        help="Rank the archs a proxy failed on (e.g. Suite-Zero's -1e8) last, tied, as the "
+        "Suite-Zero notebooks do, instead of leaving them out; counted either way.",
+    ),
+]
 
 
 # ---- the list syntax --------------------------------------------------------------------

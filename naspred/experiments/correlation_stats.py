@@ -21,33 +21,45 @@ def proxy_correlations(
     target: str = TARGET,
     proxies: Sequence[str] | None = None,
     progress: bool = True,
+    failed_as_worst: bool = False,
 ) -> pd.DataFrame:
     """One row per (task, proxy): Spearman, Kendall, Pearson, top-k precision/recall,
-    ``n`` archs used, ``n_nonfinite`` archs dropped for a NaN/inf score or target, and
-    ``n_missing`` archs for which the source stores no score.
+    ``n`` archs used, ``n_nonfinite`` archs dropped for a NaN/inf score or target,
+    ``n_failed`` archs on which the proxy failed (:attr:`Task.proxy_failed`, e.g.
+    Suite-Zero's ``-1e8``) and ``n_missing`` archs for which the source stores no score.
 
-    ``target`` is ``val_accuracy`` or any target the tasks store; ``proxies`` restricts
-    the proxies (default: every proxy each task holds).
+    Args:
+        tasks: the tasks.
+        target: ``val_accuracy`` or any target the tasks store.
+        proxies: restricts the proxies (default: every proxy each task holds).
+        progress: show a progress bar over tasks.
+        failed_as_worst: rank failures last (tied) instead of leaving them out, the
+            NAS-Bench-Suite-Zero notebooks' convention (:meth:`Task.failures_as_worst`);
+            ``n`` then includes them, and ``n_failed`` still counts them.
     """
     rows = []
     for task in tqdm(tasks, desc="correlations", unit="task", disable=not progress):
         truth = _column(task, target)
+        scored = task.failures_as_worst() if failed_as_worst else task
         for name in sorted(task.proxies):
             if proxies is not None and name not in proxies:
                 continue
             present = task.has_proxy(name)
+            failed = task.failed(name) & present
+            use = present if failed_as_worst else present & ~failed
             rows.append(
                 {
                     "task": task.name,
                     "proxy": name,
-                    **score_predictions(truth[present], task.proxies[name][present]),
+                    **score_predictions(truth[use], scored.proxies[name][use]),
+                    "n_failed": int(failed.sum()),
                     "n_missing": int((~present).sum()),
                 }
             )
     columns = ["task", "proxy", "spearman", "kendall", "pearson"]
     frame = pd.DataFrame(rows)
     if frame.empty:
-        return pd.DataFrame(columns=[*columns, "n", "n_nonfinite", "n_missing"])
+        return pd.DataFrame(columns=[*columns, "n", "n_nonfinite", "n_failed", "n_missing"])
     return frame
 
 

@@ -49,10 +49,11 @@ class CorrelationStudy:
         return wide.reindex(index=order, columns=tasks)
 
 
-def _task_correlations(task: Task) -> dict[str, pd.DataFrame]:
+def _task_correlations(task: Task, failed_as_worst: bool = False) -> dict[str, pd.DataFrame]:
     """One unit of the study: a task's proxy correlations and cross-correlations."""
-    cross, counts = cross_correlation(task)
-    return {"table": proxy_correlations([task], progress=False), "cross": cross, "counts": counts}
+    cross, counts = cross_correlation(task.failures_as_worst() if failed_as_worst else task)
+    table = proxy_correlations([task], progress=False, failed_as_worst=failed_as_worst)
+    return {"table": table, "cross": cross, "counts": counts}
 
 
 def run_correlation_study(
@@ -61,13 +62,26 @@ def run_correlation_study(
     *,
     title: str = "Zero-cost proxy correlations",
     progress: bool = True,
+    failed_as_worst: bool = False,
 ) -> CorrelationStudy:
-    """Compute every table and figure of the correlation study and write them to ``out_dir``."""
+    """Compute every table and figure of the correlation study and write them to ``out_dir``.
+
+    Args:
+        tasks: the tasks.
+        out_dir: where the tables and figures go (replaced whole).
+        title: the markdown's heading.
+        progress: show progress bars.
+        failed_as_worst: rank a proxy's recorded failures last instead of leaving them
+            out (see :func:`proxy_correlations`); the tables say which.
+    """
     if not tasks:
         raise InvalidInputError("no tasks to study; see `naspred tasks` for what is available")
     out = Path(out_dir)
     sink = MemorySink()
-    units = [Unit(f"correlations|{task.name}", _task_correlations, (task,)) for task in tasks]
+    units = [
+        Unit(f"correlations|{task.name}", _task_correlations, (task, failed_as_worst))
+        for task in tasks
+    ]
     run = run_units(units, sink, progress=progress, desc="correlations")
     if run.failed:
         raise NaspredError(f"correlation study: {run.failures[0]}")
@@ -88,7 +102,14 @@ def run_correlation_study(
     study = CorrelationStudy(table, ranks, cross, mean_cross)
 
     study.files += write_correlation_tables(
-        study, tasks, out, counts=counts, mean_count=mean_count, title=title, progress=progress
+        study,
+        tasks,
+        out,
+        counts=counts,
+        mean_count=mean_count,
+        title=title,
+        progress=progress,
+        failed_as_worst=failed_as_worst,
     )
     log.info("correlation study: wrote %d files to %s", len(study.files), out)
     return study

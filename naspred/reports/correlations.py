@@ -78,6 +78,7 @@ def write_correlation_tables(
     mean_count: pd.DataFrame,
     title: str,
     progress: bool = True,
+    failed_as_worst: bool = False,
 ) -> list[Path]:
     """Write every table and figure of the correlation study to ``out_dir``, whole
     (:func:`naspred.reports.output.output_dir`).
@@ -90,6 +91,7 @@ def write_correlation_tables(
         mean_count: per cell of ``study.mean_cross``, the tasks it averages.
         title: the title of the markdown and the figures.
         progress: show a progress bar over the heatmaps.
+        failed_as_worst: whether the study ranked failures last (said in the markdown).
 
     Returns:
         The files written, as installed in ``out_dir``.
@@ -140,7 +142,11 @@ def write_correlation_tables(
             )
             n = _span(layout.counts.where(~layout.mask), f"of {len(tasks)} tasks per cell")
             figures.append(("heatmap_mean.png", "cross-correlations averaged over tasks", n))
-        files.append(write_text(_markdown(study, tasks, title, figures), out / "correlations.md"))
+        files.append(
+            write_text(
+                _markdown(study, tasks, title, figures, failed_as_worst), out / "correlations.md"
+            )
+        )
     return relocate(files, out, out_dir)
 
 
@@ -170,12 +176,22 @@ def _markdown(
     tasks: Sequence[Task],
     title: str,
     figures: Sequence[tuple[str, str, str]],
+    failed_as_worst: bool = False,
 ) -> str:
+    failures = (
+        "Archs on which a proxy failed (a failure the source records, such as "
+        "NAS-Bench-Suite-Zero's `-1e8`) are ranked last, tied, as the Suite-Zero notebooks "
+        "do (`--failed-as-worst`), and counted. "
+        if failed_as_worst
+        else "Archs on which a proxy failed (a failure the source records, such as "
+        "NAS-Bench-Suite-Zero's `-1e8`) are left out and counted apart (`--failed-as-worst` "
+        "ranks them last instead, as the Suite-Zero notebooks do). "
+    )
     lines = [f"# {title}", ""]
     lines += [
         f"Correlation of each stored proxy with `{TARGET}` over {len(tasks)} task(s). "
         "Archs whose score or accuracy is NaN/inf are left out and counted; archs the source "
-        "stores no score for are left out too. "
+        f"stores no score for are left out too. {failures}"
         f"{MEAN_RANK_RULE}",
         "",
         "## Tasks",
@@ -216,11 +232,16 @@ def _markdown(
         lines += [f"## {metric.capitalize()} with `{TARGET}`", "", format_table(pivot, ".3f"), ""]
     used = study.table.assign(
         cell=lambda f: (
-            f["n"].astype(int).astype(str) + " / " + f["n_nonfinite"].astype(int).astype(str)
+            f["n"].astype(int).astype(str)
+            + " / "
+            + f["n_nonfinite"].astype(int).astype(str)
+            + " / "
+            + f["n_failed"].astype(int).astype(str)
         )
     ).pivot(index="proxy", columns="task", values="cell")
     lines += [
-        "## Archs used / non-finite scores left out",
+        "## Archs used / non-finite scores left out / failures "
+        + ("ranked last" if failed_as_worst else "left out"),
         "",
         "Archs with no stored score for a proxy are not counted here (see `n_missing` in the CSV).",
         "",
