@@ -12,6 +12,7 @@ import http.server
 import json
 import mimetypes
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -79,7 +80,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)
             return
-        self.wfile.write(body)
+        try:
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client may hang up after the headers (a web page it refuses)
 
     def log_message(self, *args: object) -> None:
         pass
@@ -487,6 +491,11 @@ def test_a_fetched_cifar_archive_is_md5_checked_unpacked_and_found_without_a_roo
     assert done.action == "fetched" and done.published == "md5"
     assert (cache / "cifar10" / "cifar-10-batches-py" / "data_batch_5").is_file()
     assert not list((cache / "cifar10").glob(".unpack-*"))
+    # the folder removed, the archive kept: not usable, and unpacked again without a download
+    shutil.rmtree(cache / "cifar10" / "cifar-10-batches-py")
+    assert [st.state for st in source_status("cifar10")] == ["partial"]
+    [again] = fetch_source("cifar10")  # the server is gone: nothing is downloaded
+    assert again.action == "unpacked" and again.state == "present"
 
     x, y = load_cifar(dataset="cifar10")  # no root: the fetched copy
     assert x.shape == (20, 3, 32, 32) and set(y.tolist()) == {3}

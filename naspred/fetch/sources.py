@@ -55,15 +55,6 @@ class Source:
     files: tuple[RemoteFile, ...]
     manual: str
 
-    @property
-    def checksum_kind(self) -> str:
-        """What the publisher's checksums are: ``sha256``, ``md5`` or ``none``."""
-        if all(f.sha256 for f in self.files):
-            return "sha256"
-        if all(f.sha256 or f.md5 for f in self.files):
-            return "md5"
-        return "none"
-
 
 def _drive(file_id: str) -> tuple[str, ...]:
     """Google Drive's two direct-download forms for a file id (``confirm=t`` passes the

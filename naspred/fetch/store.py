@@ -25,12 +25,14 @@ log = logging.getLogger(__name__)
 class FileStatus:
     """One file of a source in the cache.
 
-    ``state`` is ``present`` (the file, or the folder its archive unpacks to, is
-    there), ``partial`` (only an interrupted ``.part`` is) or ``absent``. ``size`` is
-    the bytes on disk (the ``.part``'s when partial); ``sha256`` and ``url`` come from
-    the manifest, None when the file was not recorded there. ``action`` says what
-    :func:`fetch_source` did: ``fetched``, ``resumed``, ``recorded`` (found in place
-    and recorded), ``present`` (already recorded), or ``""`` for a status query.
+    ``state`` is ``present`` (the file is there or, for an archive, the folder it
+    unpacks to), ``partial`` (an interrupted ``.part``, or an archive not unpacked) or
+    ``absent``. ``size`` is the bytes on disk (the ``.part``'s when partial);
+    ``sha256`` and ``url`` come from the manifest, None when the file was not recorded
+    there. ``action`` says what :func:`fetch_source` did: ``fetched``, ``resumed``,
+    ``unpacked`` (an archive already there), ``recorded`` (found in place and
+    recorded), ``present`` (already recorded), or ``""`` for a status query.
+    ``published`` is the checksum the publisher gives: ``sha256``, ``md5`` or ``none``.
     """
 
     source: str
@@ -55,20 +57,23 @@ def _file_status(source: Source, file: RemoteFile, home: Path, manifest: dict) -
     entry = manifest.get(f"{source.name}/{file.name}", {})
     part = part_path(path)
     unpacked = file.unpack_to is not None and (path.parent / file.unpack_to).is_dir()
-    if path.is_file() or unpacked:
+    if unpacked or (file.unpack_to is None and path.is_file()):
         state, size = "present", path.stat().st_size if path.is_file() else None
+    elif path.is_file():  # an archive not unpacked yet
+        state, size = "partial", path.stat().st_size
     elif part.is_file():
         state, size = "partial", part.stat().st_size
     else:
         state, size = "absent", None
+    recorded = entry if state == "present" or path.is_file() else {}
     return FileStatus(
         source.name,
         file.name,
         path,
         state,
         size,
-        entry.get("sha256") if state == "present" else None,
-        entry.get("url") if state == "present" else None,
+        recorded.get("sha256"),
+        recorded.get("url"),
         published=_published(file),
     )
 
@@ -133,6 +138,11 @@ def fetch_source(
         status = _file_status(source, file, home, read_manifest(home))
         if status.state == "present":
             action = "present" if status.sha256 else _record_in_place(source, file, status, home)
+        elif file.unpack_to is not None and status.path.is_file():  # fetched, not unpacked
+            if not status.sha256:
+                _record_in_place(source, file, status, home)
+            _unpack(status.path, file.unpack_to)
+            action = "unpacked"
         else:
             urls = [f"{m.rstrip('/')}/{file.name}" for m in mirrors] + list(file.urls)
             got = download(
