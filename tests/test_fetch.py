@@ -11,13 +11,16 @@ import hashlib
 import http.server
 import json
 import mimetypes
+import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import tarfile
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -81,9 +84,16 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.connection.shutdown(socket.SHUT_RDWR)
             return
         try:
+            stall, self.server.stall_after = self.server.stall_after, None
+            if stall is not None:  # half now, the rest once released (or never)
+                self.wfile.write(body[:stall])
+                self.wfile.flush()
+                self.server.stalled.set()
+                self.server.release.wait(60)
+                body = body[stall:]
             self.wfile.write(body)
         except (BrokenPipeError, ConnectionResetError):
-            pass  # the client may hang up after the headers (a web page it refuses)
+            pass  # the client may hang up (a web page it refuses, a killed process)
 
     def log_message(self, *args: object) -> None:
         pass
@@ -99,6 +109,9 @@ class _Server(http.server.ThreadingHTTPServer):
         self.cut_after: int | None = None
         self.ignore_range = False
         self.content_type: str | None = None  # e.g. text/html, as a sign-in page is sent
+        self.stall_after: int | None = None  # one-shot: send this many bytes, then wait
+        self.stalled = threading.Event()
+        self.release = threading.Event()
 
     @property
     def url(self) -> str:
@@ -113,6 +126,7 @@ def _serving(root: Path) -> Iterator[_Server]:
     try:
         yield srv
     finally:
+        srv.release.set()
         srv.shutdown()
         srv.server_close()
         thread.join(5)
@@ -222,6 +236,41 @@ def test_a_download_cut_halfway_resumes_with_a_range_request(
     assert server.requests[-1] == (f"/{NB201}", f"bytes={half}-")
     assert done.action == "resumed" and dest.read_bytes() == original
     assert not part_path(dest).exists()
+
+
+def test_a_fetch_killed_halfway_resumes_where_it_stopped(
+    server: _Server, cache: Path, shared_data: Path
+) -> None:
+    """``kill -9`` of ``naspred data fetch`` while half the file is in: the next fetch
+    asks for the rest with ``Range`` and the file comes out whole."""
+    original = (shared_data / "suite_zero/zc_nasbench101.json").read_bytes()
+    half = len(original) // 2
+    server.stall_after = half  # the first file requested: zc_nasbench101.json
+    mirror = f"{server.url}/suite_zero"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "naspred", "data", "fetch", "suite-zero", "--mirror", mirror],
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    part = part_path(cache / "suite-zero" / "zc_nasbench101.json")
+    try:
+        assert server.stalled.wait(120), "the fetch never started"
+        deadline = time.monotonic() + 60
+        while not (part.is_file() and part.stat().st_size == half):
+            assert time.monotonic() < deadline, "the .part never held the bytes sent"
+            time.sleep(0.02)
+    finally:
+        proc.kill()
+        proc.wait(30)
+    assert proc.returncode == -signal.SIGKILL
+    assert not (cache / "suite-zero" / "zc_nasbench101.json").exists()
+
+    server.requests.clear()
+    done = fetch_source("suite-zero", mirrors=[mirror])
+    assert server.requests[0] == ("/suite_zero/zc_nasbench101.json", f"bytes={half}-")
+    assert [d.action for d in done] == ["resumed"] + ["fetched"] * 4
+    assert (cache / "suite-zero" / "zc_nasbench101.json").read_bytes() == original
 
 
 def test_a_server_that_ignores_range_gets_the_file_from_the_start(

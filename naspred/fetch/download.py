@@ -158,8 +158,11 @@ def _fetch_part(url: str, part: Path, label: str, progress: bool, timeout: float
             ) as bar,
         ):
             try:
-                while chunk := response.read(CHUNK):
+                # read1: whatever has arrived, so that the .part holds every byte
+                # received (flushed per chunk) when the process is killed
+                while chunk := response.read1(CHUNK):
                     fh.write(chunk)
+                    fh.flush()
                     bar.update(len(chunk))
             except (OSError, http.client.HTTPException) as err:
                 raise _MirrorFailed(
