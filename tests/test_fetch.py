@@ -242,7 +242,7 @@ def test_a_fetch_killed_halfway_resumes_where_it_stopped(
     server: _Server, cache: Path, shared_data: Path
 ) -> None:
     """``kill -9`` of ``naspred data fetch`` while half the file is in: the next fetch
-    asks for the rest with ``Range`` and the file comes out whole."""
+    (its lock died with it) asks for the rest with ``Range`` and the file comes out whole."""
     original = (shared_data / "suite_zero/zc_nasbench101.json").read_bytes()
     half = len(original) // 2
     server.stall_after = half  # the first file requested: zc_nasbench101.json
@@ -260,6 +260,9 @@ def test_a_fetch_killed_halfway_resumes_where_it_stopped(
         while not (part.is_file() and part.stat().st_size == half):
             assert time.monotonic() < deadline, "the .part never held the bytes sent"
             time.sleep(0.02)
+        # a second fetch meanwhile is refused: two never write one .part
+        with pytest.raises(DataUnavailableError, match="another naspred process"):
+            fetch_source("suite-zero", mirrors=[mirror])
     finally:
         proc.kill()
         proc.wait(30)

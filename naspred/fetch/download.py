@@ -6,12 +6,15 @@ ignores the range (``200`` instead of ``206``) sends the whole file and the part
 started over. The finished part is checked against the size and checksums the
 publisher gives (sha256, or md5 where that is all they give, as for CIFAR); a
 mismatch deletes it. Only a checked file is moved to ``dest`` (``os.replace``), so
-``dest`` is either absent or whole. When every mirror fails, one error names each
-URL with its reason and the step to take by hand.
+``dest`` is either absent or whole. A lock (``flock`` on ``<dest>.lock``, which dies
+with its process) keeps a second fetch of the same file from writing the same part.
+When every mirror fails, one error names each URL with its reason and the step to
+take by hand.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import http.client
 import logging
@@ -19,11 +22,16 @@ import os
 import sys
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from tqdm import tqdm
+
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None
 
 from naspred.errors import DataUnavailableError
 
@@ -95,21 +103,56 @@ def download(
     dest.parent.mkdir(parents=True, exist_ok=True)
     part = part_path(dest)
     failures = []
-    for url in urls:
-        try:
-            resumed = _fetch_part(url, part, dest.name, progress, timeout)
-            got = _check(part, url, sha256, md5, size)
-        except _MirrorFailed as err:
-            log.warning("%s: %s", url, err)
-            failures.append(f"{url} ({err})")
-            continue
-        os.replace(part, dest)
-        return Downloaded(url, got[0], got[1], got[2], resumed)
+    with _exclusive(dest):
+        for url in urls:
+            try:
+                resumed = _fetch_part(url, part, dest.name, progress, timeout)
+                got = _check(part, url, sha256, md5, size)
+            except _MirrorFailed as err:
+                log.warning("%s: %s", url, err)
+                failures.append(f"{url} ({err})")
+                continue
+            os.replace(part, dest)
+            return Downloaded(url, got[0], got[1], got[2], resumed)
     raise DataUnavailableError(
         f"could not download {dest.name}; tried {len(failures)} URL(s): "
         + "; ".join(failures)
         + (f". By hand: {manual}" if manual else "")
     )
+
+
+@contextlib.contextmanager
+def _exclusive(dest: Path) -> Iterator[None]:
+    """Hold ``<dest>.lock`` so that two fetches never append to one ``.part``. The lock
+    is the kernel's (``flock``), released when its process ends, even by ``kill -9``;
+    the file is removed on the way out. Where there is no ``fcntl`` (Windows) nothing
+    is locked."""
+    if fcntl is None:
+        yield
+        return
+    lock = dest.with_name(dest.name + ".lock")
+    while True:
+        fh = lock.open("a")
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.close()
+            raise DataUnavailableError(
+                f"another naspred process is downloading {dest} now; wait for it to finish "
+                "and run the fetch again"
+            ) from None
+        # the holder before us may have removed the file between our open and our lock
+        try:
+            if os.path.samestat(os.fstat(fh.fileno()), lock.stat()):
+                break
+        except FileNotFoundError:
+            pass
+        fh.close()
+    try:
+        yield
+    finally:
+        lock.unlink(missing_ok=True)
+        fh.close()
 
 
 def _fetch_part(url: str, part: Path, label: str, progress: bool, timeout: float) -> int:
