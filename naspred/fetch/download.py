@@ -107,7 +107,7 @@ def download(
         for url in urls:
             try:
                 resumed = _fetch_part(url, part, dest.name, progress, timeout)
-                got = _check(part, url, sha256, md5, size)
+                got = _check(part, sha256, md5, size)
             except _MirrorFailed as err:
                 log.warning("%s: %s", url, err)
                 failures.append(f"{url} ({err})")
@@ -259,7 +259,7 @@ def file_digests(path: Path) -> tuple[int, str, str]:
 
 
 def _check(
-    part: Path, url: str, sha256: str | None, md5: str | None, size: int | None
+    part: Path, sha256: str | None, md5: str | None, size: int | None
 ) -> tuple[int, str, str]:
     """The part's size and checksums; a mismatch with what is known deletes it."""
     got = file_digests(part)
