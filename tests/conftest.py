@@ -12,6 +12,12 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("NASPRED_SHARED_DATA", ROOT.parent / "shared" / "data"))
 
 
+@pytest.fixture(autouse=True)
+def _private_data_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch) -> None:
+    """No test reads or writes the user's real data cache (``naspred data fetch``'s)."""
+    monkeypatch.setenv("NASPRED_DATA", str(tmp_path_factory.mktemp("naspred-data")))
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     if not SHARED_DATA.is_dir():

@@ -56,6 +56,7 @@ def test_every_command_is_registered_under_the_one_handler() -> None:
     assert set(COMMANDS) == {
         "tasks", "correlations", "compare", "predictors", "tradeoff",
         "proxies list", "proxies compute", "make-benchmark",
+        "data list", "data fetch", "data path",
     }  # fmt: skip
     assert all(isinstance(c, NaspredCommand) for c in COMMANDS.values())
 

@@ -47,6 +47,9 @@ def _commands() -> list[str]:
 def _localise(text: str, shared: Path) -> str:
     suite_zero = str(shared / "suite_zero")
     text = text.replace("path/to/zc_json", suite_zero).replace("../shared/data", str(shared))
+    # no internet here: the release comes from the shared copy, through the same download
+    mirror = f"--no-progress --mirror file://{suite_zero}"
+    text = re.sub(r"^(naspred data fetch suite-zero)\b", rf"\1 {mirror}", text)
     return re.sub(r"(?<=--suite-zero-dir )DIR\b", suite_zero, text)
 
 
@@ -92,6 +95,8 @@ def test_command_runs(command: str, shared_data: Path, tmp_path: Path) -> None:
     if command.startswith("naspred tasks"):  # the task table, with what the source holds
         expected = "nasbench201/cifar100" if "--suite-zero-dir" in command else "cifar10-lc"
         assert done.stdout.startswith("| task") and expected in done.stdout
+    if command.startswith("naspred data fetch"):  # into the test's own $NASPRED_DATA
+        assert done.stdout.count("fetched ") == 5 and "sha256 recorded" in done.stdout
     if command.startswith("naspred correlations"):
         written = sorted(p.relative_to(tmp_path).parts[0] for p in tmp_path.rglob("*.md"))
         assert set(written) == {"my_tables" if "--out my_tables" in command else "results"}

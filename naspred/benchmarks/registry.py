@@ -11,7 +11,11 @@ import pandas as pd
 
 from naspred.benchmarks import analog_nasbench, nasbench_graph
 from naspred.benchmarks.learning_curves import embedded_learning_curves, load_learning_curves
-from naspred.benchmarks.suite_zero import load_suite_zero, suite_zero_dir
+from naspred.benchmarks.suite_zero import (
+    fetched_suite_zero_dir,
+    load_suite_zero,
+    suite_zero_dir,
+)
 from naspred.benchmarks.task import Task
 from naspred.errors import BenchmarkFileError, UnknownTaskError
 
@@ -68,7 +72,10 @@ def load_tasks(
         names: task names or shell-style patterns (``"nasbench201/cifar10"``,
             ``"nasbench_graph/*"``); None keeps all.
         suite_zero: directory (or file) of Suite-Zero ``zc_<space>.json`` records;
-            defaults to ``$NASPRED_SUITE_ZERO_DIR``; None and no variable: no Suite-Zero tasks.
+            defaults to ``$NASPRED_SUITE_ZERO_DIR``. With neither, names and patterns
+            also match the Suite-Zero tasks of a fetched copy (``naspred data fetch
+            suite-zero``), which does not count as given: with no names, no Suite-Zero
+            tasks are loaded and the embedded ones are.
         embedded: include the embedded tasks (:func:`embedded_tasks`). By default
             they are included only when no Suite-Zero directory and no curve file is
             given, so pointing at files studies exactly those.
@@ -80,6 +87,10 @@ def load_tasks(
         tasks += load_suite_zero(directory)
     if embedded or (embedded is None and directory is None and not curves):
         tasks += embedded_tasks()
+    fetched = fetched_suite_zero_dir() if names and directory is None else None
+    if fetched is not None:
+        log.info("task names also match the fetched Suite-Zero release in %s", fetched)
+        tasks += load_suite_zero(fetched)
     if names:
         kept = []
         for pattern in names:
@@ -87,7 +98,12 @@ def load_tasks(
             if not matched:
                 raise UnknownTaskError(
                     f"no task matches {pattern!r}; available: {', '.join(t.name for t in tasks)}"
-                    + ("" if directory else " (Suite-Zero tasks need --suite-zero-dir)")
+                    + (
+                        ""
+                        if directory or fetched
+                        else " (Suite-Zero tasks: `naspred data fetch suite-zero` or "
+                        "--suite-zero-dir)"
+                    )
                     + ("" if curves else " (learning-curve files: --curves FILE)")
                 )
             kept += [t for t in matched if t not in kept]

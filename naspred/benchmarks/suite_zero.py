@@ -29,15 +29,18 @@ import numpy as np
 
 from naspred.benchmarks.task import TARGET, Task
 from naspred.errors import BenchmarkFileError
+from naspred.fetch import fetched_dir
 
 log = logging.getLogger(__name__)
 
 #: Environment variable naming a directory of ``zc_<space>.json`` files.
 ENV_VAR = "NASPRED_SUITE_ZERO_DIR"
+#: The source name of the release in :mod:`naspred.fetch`.
+SOURCE = "suite-zero"
 GET_IT = (
-    "the NAS-Bench-Suite-Zero release (zc_<space>.json files, linked from the NASLib "
-    "repository, github.com/automl/NASLib, 'zerocost' branch); point naspred at their "
-    f"directory with --suite-zero-dir or ${ENV_VAR}"
+    f"run `naspred data fetch {SOURCE}` (the NAS-Bench-Suite-Zero zc_<space>.json files, "
+    "into naspred's data cache, where naspred finds them), or point naspred at a "
+    f"directory of them with --suite-zero-dir or ${ENV_VAR}"
 )
 #: What the Suite-Zero runner writes for a proxy that failed on an arch.
 FAILURE_MARKER = -1e8
@@ -45,9 +48,21 @@ LAYOUT = '{space: {dataset: {arch_key: {proxy: {"score": x, "time": t}, "val_acc
 
 
 def suite_zero_dir(path: str | Path | None = None) -> Path | None:
-    """The directory to read: ``path`` if given, else ``$NASPRED_SUITE_ZERO_DIR``, else None."""
+    """The directory the user *gave*: ``path`` if given, else ``$NASPRED_SUITE_ZERO_DIR``,
+    else None. A fetched copy is not a given directory (see :func:`fetched_suite_zero_dir`):
+    it does not change which tasks a command studies by default.
+
+    Args:
+        path: an explicit directory (or file), e.g. ``--suite-zero-dir``.
+    """
     chosen = path if path is not None else os.environ.get(ENV_VAR) or None
     return Path(chosen).expanduser() if chosen is not None else None
+
+
+def fetched_suite_zero_dir() -> Path | None:
+    """The Suite-Zero release in naspred's data cache (``naspred data fetch suite-zero``),
+    or None when it has not been fetched whole."""
+    return fetched_dir(SOURCE)
 
 
 def suite_zero_files(directory: str | Path) -> list[Path]:

@@ -15,6 +15,7 @@ import typer
 from naspred.cli.command import NaspredCommand
 from naspred.cli.compare import compare
 from naspred.cli.correlations import correlations
+from naspred.cli.data import fetch, list_data, path
 from naspred.cli.make_benchmark import make_benchmark
 from naspred.cli.predictors import predictors
 from naspred.cli.proxies import compute, list_proxies
@@ -27,6 +28,10 @@ app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     help="Judge how well performance predictors and zero-cost proxies rank architectures.",
+)
+data_app = typer.Typer(
+    no_args_is_help=True,
+    help="Public benchmark data: fetch it into one cache ($NASPRED_DATA), list what is there.",
 )
 proxies_app = typer.Typer(
     no_args_is_help=True,
@@ -70,6 +75,10 @@ _register(proxies_app, "list", list_proxies)
 _register(proxies_app, "compute", compute)
 app.add_typer(proxies_app, name="proxies")
 _register(app, "make-benchmark", make_benchmark)
+_register(data_app, "list", list_data)
+_register(data_app, "fetch", fetch)
+_register(data_app, "path", path)
+app.add_typer(data_app, name="data")
 
 
 def main() -> None:  # pragma: no cover - console entry point

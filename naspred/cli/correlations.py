@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from naspred.cli import options as opt
+
+if TYPE_CHECKING:  # importing naspred.benchmarks loads numpy and pandas: not for --help
+    from naspred.benchmarks.task import Task
 
 
 def correlations(
@@ -31,7 +35,7 @@ def correlations(
 
     chosen = load_tasks(opt.split_list(task), suite_zero=suite_zero_dir, embedded=embedded)
     if out is None:
-        out = default_out(suite_zero_dir, embedded)
+        out = default_out(suite_zero_dir, embedded, chosen)
     study = run_correlation_study(chosen, out, progress=progress, failed_as_worst=failed_as_worst)
     typer.echo(f"{len(chosen)} task(s), {len(study.table)} (task, proxy) pairs -> {out}/")
     if not study.ranks.empty:
@@ -40,12 +44,26 @@ def correlations(
         typer.echo(format_table(study.ranks, ".3f", index=False))
 
 
-def default_out(suite_zero_dir: Path | None, embedded: bool | None) -> Path:
+def default_out(
+    suite_zero_dir: Path | None, embedded: bool | None, tasks: Sequence[Task] = ()
+) -> Path:
     """``results/correlations/<embedded|suite_zero|all>``, by the sources chosen (the
-    layout of the committed ``tables/correlations/``, which studies/ scripts write)."""
+    layout of the committed ``tables/correlations/``, which studies/ scripts write).
+
+    Args:
+        suite_zero_dir: the ``--suite-zero-dir`` given, if any.
+        embedded: ``--embedded/--no-embedded``.
+        tasks: the tasks chosen; without a given directory, those that task names
+            matched in a fetched Suite-Zero count as Suite-Zero tasks.
+    """
+    from naspred.benchmarks.suite_zero import fetched_suite_zero_dir
     from naspred.benchmarks.suite_zero import suite_zero_dir as resolve_dir
 
     with_sz = resolve_dir(suite_zero_dir) is not None
     with_embedded = embedded or (embedded is None and not with_sz)
+    fetched = fetched_suite_zero_dir() if tasks and not with_sz else None
+    if fetched is not None:
+        from_fetched = [Path(t.source).parent == fetched for t in tasks]
+        with_sz, with_embedded = any(from_fetched), not all(from_fetched)
     kind = "all" if with_sz and with_embedded else "suite_zero" if with_sz else "embedded"
     return opt.RESULTS / "correlations" / kind

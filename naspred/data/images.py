@@ -6,7 +6,8 @@ Three sources, all giving normalised ``float32`` images ``(B, 3, 32, 32)`` and
 * :func:`load_cifar` reads CIFAR-10/100 from a torchvision-format directory (the
   ``cifar-10-batches-py`` / ``cifar-100-python`` pickle layout, read by our own
   code, no torchvision needed) and, with ``download=True``, fetches and unpacks
-  the official archive first (as torchvision does).
+  the official archive first (as torchvision does). Given no directory it reads the
+  copy ``naspred data fetch cifar10`` (or ``cifar100``) put in naspred's data cache.
 * :func:`load_npz_sample` reads an ``.npz`` with ``train_x`` (uint8 NCHW) and
   ``train_y``, such as the CIFAR-10 sample the tests use.
 * :func:`noise_batch` is the documented *fallback* for offline first runs:
@@ -23,8 +24,6 @@ from __future__ import annotations
 import logging
 import pickle
 import tarfile
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +31,8 @@ import numpy as np
 import torch
 
 from naspred.errors import DataUnavailableError, InvalidInputError
+from naspred.fetch import download as download_file
+from naspred.fetch import fetched_dir, get_source
 
 log = logging.getLogger(__name__)
 
@@ -51,20 +52,11 @@ NUM_CLASSES: dict[str, int] = {"cifar10": 10, "cifar100": 100}
 #: magnitude a batch of 32 gives.
 DEFAULT_BATCH_SIZE = 32
 
-# dataset -> (folder inside the root, training files, label key, official archive URL)
-_LAYOUT: dict[str, tuple[str, tuple[str, ...], str, str]] = {
-    "cifar10": (
-        "cifar-10-batches-py",
-        tuple(f"data_batch_{i}" for i in range(1, 6)),
-        "labels",
-        "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",
-    ),
-    "cifar100": (
-        "cifar-100-python",
-        ("train",),
-        "fine_labels",
-        "https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz",
-    ),
+# dataset -> (folder inside the root, training files, label key); the archives' URLs and
+# checksums are those of the naspred.fetch sources of the same name
+_LAYOUT: dict[str, tuple[str, tuple[str, ...], str]] = {
+    "cifar10": ("cifar-10-batches-py", tuple(f"data_batch_{i}" for i in range(1, 6)), "labels"),
+    "cifar100": ("cifar-100-python", ("train",), "fine_labels"),
 }
 _TEST_FILES = {"cifar10": ("test_batch",), "cifar100": ("test",)}
 
@@ -77,46 +69,64 @@ def _check_dataset(dataset: str) -> str:
 
 
 def download_cifar(root: str | Path, dataset: str = "cifar10") -> Path:
-    """Fetch and unpack the official CIFAR archive into ``root``; return the folder.
+    """Fetch (resumably, md5-checked, by :func:`naspred.fetch.download`) and unpack the
+    official CIFAR archive into ``root``; return the folder.
 
     Raises :class:`DataUnavailableError` with the URL and the expected layout when
     the machine is offline, so the user can fetch the archive by hand.
+
+    Args:
+        root: the directory to unpack into.
+        dataset: ``cifar10`` or ``cifar100``.
     """
     dataset = _check_dataset(dataset)
-    folder, _, _, url = _LAYOUT[dataset]
+    folder = _LAYOUT[dataset][0]
     root = Path(root).expanduser()
-    root.mkdir(parents=True, exist_ok=True)
-    archive = root / url.rsplit("/", 1)[-1]
+    [remote] = get_source(dataset).files
+    archive = root / remote.name
     if not archive.is_file():
-        log.info("downloading %s to %s", url, archive)
-        partial = archive.with_suffix(archive.suffix + ".part")
-        try:
-            with urllib.request.urlopen(url, timeout=60) as response, partial.open("wb") as fh:
-                while chunk := response.read(1 << 20):
-                    fh.write(chunk)
-        except (urllib.error.URLError, OSError) as err:
-            partial.unlink(missing_ok=True)
-            raise DataUnavailableError(
-                f"could not download {dataset} from {url} ({err}); fetch the archive by hand "
-                f"and unpack it under {root} (it contains the folder {folder}/), or use the "
-                "offline fallback source='noise'"
-            ) from err
-        partial.rename(archive)
+        log.info("downloading %s to %s", remote.urls[0], archive)
+        download_file(
+            remote.urls,
+            archive,
+            md5=remote.md5,
+            size=remote.size,
+            manual=f"fetch {remote.name} by hand and unpack it under {root} (it contains the "
+            f"folder {folder}/), or use the offline fallback source='noise'",
+        )
     with tarfile.open(archive, "r:gz") as tar:
         tar.extractall(root, filter="data")
     return root / folder
 
 
 def load_cifar(
-    root: str | Path, dataset: str = "cifar10", train: bool = True, download: bool = False
+    root: str | Path | None = None,
+    dataset: str = "cifar10",
+    train: bool = True,
+    download: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Images ``(n, 3, 32, 32)`` uint8 and labels ``(n,)`` int64 from a torchvision-format
     directory: ``root/cifar-10-batches-py/data_batch_1..5`` (or ``test_batch``), or
     ``root/cifar-100-python/train`` (or ``test``), each a pickled dict with ``b"data"``
     (n x 3072 uint8, channel-major) and ``b"labels"`` / ``b"fine_labels"``.
-    ``root`` may also be the dataset folder itself."""
+    ``root`` may also be the dataset folder itself.
+
+    Args:
+        root: the directory; None reads the copy ``naspred data fetch <dataset>`` put in
+            naspred's data cache (an explicit ``root`` always wins).
+        dataset: ``cifar10`` or ``cifar100``.
+        train: the training images, else the test images.
+        download: fetch the archive into ``root`` when it is not there.
+    """
     dataset = _check_dataset(dataset)
-    folder, train_files, label_key, _ = _LAYOUT[dataset]
+    folder, train_files, label_key = _LAYOUT[dataset]
+    if root is None:
+        root = fetched_dir(dataset)
+        if root is None:
+            raise DataUnavailableError(
+                f"no {dataset} directory given and none fetched; run `naspred data fetch "
+                f"{dataset}` or give the directory (--data-root)"
+            )
     root = Path(root).expanduser()
     base = root if root.name == folder else root / folder
     files = train_files if train else _TEST_FILES[dataset]
@@ -209,7 +219,9 @@ class BatchProvider:
         fallback: bool = True,
     ) -> BatchProvider:
         """The first that works of: the CIFAR directory ``root`` (downloading when asked),
-        the ``npz`` sample, and (if ``fallback``) Gaussian noise, logged as a warning.
+        the ``npz`` sample, the CIFAR copy in naspred's data cache when neither is given
+        (``naspred data fetch cifar10``), and (if ``fallback``) Gaussian noise, logged as a
+        warning.
 
         ``npz`` holds CIFAR-10 images; for ``cifar100`` it is used only if given
         explicitly, with labels taken modulo 100 (they remain real images)."""
@@ -227,6 +239,10 @@ class BatchProvider:
                 return cls(dataset, x, y % NUM_CLASSES[dataset], f"sample {npz}")
             except DataUnavailableError as err:
                 reasons.append(str(err))
+        fetched = fetched_dir(dataset) if root is None and npz is None else None
+        if fetched is not None:
+            x, y = load_cifar(fetched, dataset, train=True)
+            return cls(dataset, x, y, f"{dataset} from {fetched} (fetched)")
         if not fallback:
             raise DataUnavailableError(
                 "no image data for proxies: " + ("; ".join(reasons) or "no root or npz given")
