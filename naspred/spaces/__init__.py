@@ -35,7 +35,11 @@ def get_space(name: str) -> SearchSpace:
 
 
 def arch_type(space: str) -> type[Arch]:
-    """The arch class of the space called ``space`` (``get_space(space).arch_type``)."""
+    """The arch class of a space, without building the space.
+
+    Args:
+        space: the search space's name (``"nasbench201"``).
+    """
     return _space_class(space).arch_type
 
 
