@@ -300,7 +300,7 @@ def test_unknown_dataset_lists_the_known_ones() -> None:
     arch = NasBench201Arch((2,) * 6)
     for call in (
         lambda: SPACE.build_network(arch, "imagenet"),
-        lambda: SPACE.input_shape("svhn"),
+        lambda: SPACE.input_shape("mnist"),
         lambda: SPACE.num_classes("mnist"),
         lambda: SPACE.complexity(arch, "cifar1000"),
     ):

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from naspred.errors import InvalidInputError, UnknownNameError
+from naspred.errors import ArchKeyError, InvalidInputError, UnknownNameError, WrongTypeError
 
 #: Column name of the main ground truth in every table naspred writes.
 TARGET = "val_accuracy"
@@ -183,25 +183,67 @@ class Task:
         missing = self.proxy_missing.get(name)
         return np.ones(len(self), dtype=bool) if missing is None else ~missing
 
-    def index(self, keys: Iterable[str]) -> np.ndarray:
-        """Positions of ``keys`` in this task; unknown keys raise ``KeyError`` naming them."""
-        keys = list(keys)
+    def index(self, archs: Iterable[Any]) -> np.ndarray:
+        """Positions of ``archs`` in this task, in their order.
+
+        Args:
+            archs: the task's keys, or archs in any form the task's space reads
+                (:meth:`naspred.spaces.base.Arch.from_key`: ``Arch`` objects, Suite-Zero
+                keys, NB201/NATS strings, NB101 ``(matrix, ops)`` specs, DARTS
+                genotypes, ...); each is turned into the benchmark key it is stored by.
+
+        Raises:
+            UnknownNameError: an arch the task holds no record of (a ``KeyError``; the
+                first is named, with the reason when it is no arch of the space at all,
+                e.g. an ``Arch`` of another space or a string of no accepted form).
+        """
         lookup = self._positions
-        missing = [k for k in keys if k not in lookup]
+        rows: list[int] = []
+        missing: list[tuple[Any, str]] = []
+        for arch in archs:
+            # the task's own keys take the fast path; anything else is read by the space
+            row = lookup.get(arch) if isinstance(arch, str) else None
+            if row is None:
+                key, why = self._key_of(arch)
+                row = lookup.get(key) if key is not None else None
+                if row is None:
+                    missing.append((arch, why))
+                    continue
+            rows.append(row)
         if missing:
+            arch, why = missing[0]
+            shown = repr(arch) if len(repr(arch)) <= 120 else repr(arch)[:117] + "..."
             raise UnknownNameError(
-                f"{len(missing)} arch key(s) not in task {self.name}, e.g. {missing[0]!r}; "
-                f"keys look like {self.keys[0]!r}"
+                f"{len(missing)} arch key(s) not in task {self.name}, e.g. {shown}"
+                + (f" ({why})" if why else "")
+                + f"; keys look like {self.keys[0]!r}"
             )
-        return np.array([lookup[k] for k in keys], dtype=np.int64)
+        return np.array(rows, dtype=np.int64)
+
+    def _key_of(self, arch: Any) -> tuple[str | None, str]:
+        """The benchmark key ``arch`` is stored by, or None and why it has none."""
+        # imported here: the spaces pull in torch, which reading a task does not need
+        from naspred.spaces import arch_type, space_names
+
+        if self.space not in space_names():
+            # a space naspred has no arch type for: keys are all it can read
+            if isinstance(arch, str):
+                return arch, ""
+            if hasattr(arch, "to_key"):  # an arch object
+                return arch.to_key(), ""
+            return None, f"naspred has no arch type for space {self.space!r}; give its keys"
+        try:
+            return arch_type(self.space).from_key(arch).to_key(), ""
+        except (ArchKeyError, WrongTypeError) as err:
+            return None, str(err)
 
     def lookup(self, archs: Iterable[Any], target: str = TARGET) -> np.ndarray:
         """The ground truth of ``archs``, in their order: what a NAS loop's training
         oracle answers.
 
         Args:
-            archs: archs of the task's space (anything with ``to_key()``) or their
-                benchmark keys.
+            archs: archs of the task's space in any form :meth:`index` reads
+                (``Arch`` objects, benchmark keys, NB201/NATS strings, ...).
             target: ``val_accuracy`` or any of :attr:`targets` (e.g. ``train_time``).
 
         Returns:
@@ -211,7 +253,6 @@ class Task:
             UnknownNameError: an arch the task holds no record of (the first is named),
                 or a target it does not have.
         """
-        keys = [a if isinstance(a, str) else a.to_key() for a in archs]
         if target == TARGET:
             values = self.val_accuracy
         elif target in self.targets:
@@ -220,7 +261,7 @@ class Task:
             raise UnknownNameError(
                 f"task {self.name} has no target {target!r}; it has {[TARGET, *self.targets]}"
             )
-        return np.asarray(values, dtype=float)[self.index(keys)]
+        return np.asarray(values, dtype=float)[self.index(archs)]
 
     @property
     def _positions(self) -> dict[str, int]:

@@ -23,7 +23,10 @@ def make_benchmark(
     ] = None,
     keys_file: Annotated[
         Path | None,
-        opt.keys_file_option("Train these archs instead: a text file with one arch key per line."),
+        opt.keys_file_option(
+            "Train these archs instead: a text file, one arch per line (its key or the "
+            "space's own string, e.g. an NB201 arch string)."
+        ),
     ] = None,
     seed: Annotated[int, opt.seed_option("Picks the archs; seeds every arch's training.")] = 0,
     npz: Annotated[
@@ -115,7 +118,7 @@ def make_benchmark(
         out,
         source,
         protocol,
-        keys=opt.read_keys(keys_file),
+        keys=opt.read_keys(keys_file, space),
         n_archs=n_archs,
         seed=seed,
         device=device,

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from naspred.errors import InvalidInputError
+from naspred.errors import ArchKeyError, InvalidInputError
 
 if TYPE_CHECKING:  # importing naspred.predictors loads torch: not for `naspred --help`
     from naspred.predictors.spec import PredictorSpec
@@ -267,11 +267,33 @@ def _is_option(piece: str) -> bool:
     return bool(sep) and ":" not in key
 
 
-def read_keys(path: Path | None) -> list[str] | None:
-    """The arch keys of a ``--keys-file``, one per line, blank lines skipped."""
+def read_keys(path: Path | None, space: str) -> list[str] | None:
+    """The benchmark keys of the archs in a ``--keys-file``, in its order.
+
+    Args:
+        path: the file: one arch per line, in any string form ``space`` reads (its
+            Suite-Zero key, an NB201/NATS arch string, a DARTS ``Genotype(...)``, an
+            NB101 ``{'matrix': ..., 'ops': ...}``, ...); blank lines are skipped. None:
+            no file.
+        space: the search space the archs belong to (the task's).
+
+    Raises:
+        ArchKeyError: a line that is no arch of ``space``, named by file and line.
+    """
     if path is None:
         return None
-    return [line.strip() for line in path.read_text().splitlines() if line.strip()]
+    from naspred.spaces import arch_type  # loads torch: not at import, for `naspred --help`
+
+    cls = arch_type(space)
+    keys = []
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            keys.append(cls.from_key(line.strip()).to_key())
+        except ArchKeyError as err:
+            raise ArchKeyError(f"{path} line {number}: {err}") from None
+    return keys
 
 
 def check_image_source(npz: Path | None, data_root: Path | None, *, required: bool) -> None:

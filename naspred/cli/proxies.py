@@ -49,7 +49,10 @@ def compute(
     ] = None,
     keys_file: Annotated[
         Path | None,
-        opt.keys_file_option("Score exactly these arch keys: a text file, one key per line."),
+        opt.keys_file_option(
+            "Score exactly these archs: a text file, one arch per line (its key or the "
+            "space's own string, e.g. an NB201 arch string)."
+        ),
     ] = None,
     out: Annotated[
         Path,
@@ -103,7 +106,6 @@ def compute(
 
     opt.check_image_source(npz, data_root, required=False)
     names = opt.split_list(proxy) or proxy_names()
-    keys = opt.read_keys(keys_file)
     if device.startswith("cuda") and backend != "serial" and (n_jobs or 0) != 1:
         typer.secho(
             "note: each worker uses the GPU; consider --n-jobs 1 (or a few) with cuda",
@@ -116,7 +118,7 @@ def compute(
             names,
             n_archs,
             output_path(out, space),
-            keys=keys,
+            keys=opt.read_keys(keys_file, space),
             seed=seed,
             batch_size=batch_size,
             fresh_batches=fresh_batches,

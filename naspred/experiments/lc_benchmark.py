@@ -236,10 +236,9 @@ def make_benchmark(
         raise InvalidInputError("give exactly one of keys= or n_archs=")
     if keys is None:
         keys = select_archs(space, int(n_archs), seed, protocol)  # type: ignore[arg-type]
-    keys = list(dict.fromkeys(keys))  # de-duplicated, order kept
     built = build_space(space, protocol)
-    for key in keys:
-        built.from_key(key)  # a bad key fails here, before any training
+    # as benchmark keys, de-duplicated, order kept; a bad one fails here, before any training
+    keys = list(dict.fromkeys(built.from_key(key).to_key() for key in keys))
     # load once here: a missing file fails now, not in every worker
     train_x, _, val_x, _ = data.load()
     info = {

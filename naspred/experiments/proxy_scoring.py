@@ -130,19 +130,17 @@ def select_keys(
 ) -> list[str]:
     """The arch keys to score, in a fixed order (so a rerun picks the same ones).
 
-    ``keys`` if given (checked by parsing them); else a seeded sample of ``n_archs``
-    of the task's keys without replacement (all of them, in file order, when
-    ``n_archs`` is None or at least the task's size); without a task, ``n_archs``
-    distinct archs sampled from the space.
+    ``keys`` if given (in any form the space reads, returned as benchmark keys); else
+    a seeded sample of ``n_archs`` of the task's keys without replacement (all of
+    them, in file order, when ``n_archs`` is None or at least the task's size);
+    without a task, ``n_archs`` distinct archs sampled from the space.
     """
     from naspred.spaces import get_space
 
     space = get_space(space_name)
     if keys is not None:
-        chosen = list(dict.fromkeys(keys))
-        for key in chosen:
-            space.from_key(key)  # ArchKeyError names the key and the format
-        return chosen
+        # any form the space reads, stored by its benchmark key; ArchKeyError names a bad one
+        return list(dict.fromkeys(space.from_key(key).to_key() for key in keys))
     if task is not None:
         if n_archs is None or n_archs >= len(task):
             return list(task.keys)

@@ -7,8 +7,14 @@ phase) learns and returns ``self``; learned state ends in ``_``;
 Every random choice follows the ``seed`` hyper-parameter, and no predictor
 draws from (or reseeds) Python's, numpy's or torch's global random state.
 
-``archs`` are :class:`naspred.spaces.base.Arch` objects or
-:class:`~naspred.spaces.base.LabelledDAG`\\ s. ``info`` is an optional mapping of
+``archs`` are :class:`naspred.spaces.base.Arch` objects,
+:class:`~naspred.spaces.base.LabelledDAG`\\ s, or any form
+:func:`naspred.spaces.parse_arch` reads (NB201/NATS strings, DARTS genotypes, NB101
+``(matrix, ops)`` specs; Suite-Zero keys once the space is known from an ``Arch``
+in the same call or from the archs ``fit`` saw). They are read once, at this
+boundary (:func:`read_archs`, wrapped around every subclass's ``fit``, ``query``
+and ``query_dist``), so the models only ever see ``Arch``/``LabelledDAG`` objects and
+a predictor answers alike for an arch in any of its forms. ``info`` is an optional mapping of
 per-arch side data aligned with ``archs``: ``"proxy:<name>"`` -> ``(n,)`` scores,
 ``"curve:<metric>"`` -> ``(n, epochs)`` partial learning curves. A predictor
 declares what it needs in :attr:`Predictor.needs` (a :class:`DataNeeds`), so a
@@ -31,20 +37,78 @@ The module structure of :mod:`naspred.predictors`, base classes first:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import functools
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator
 
-from naspred.errors import InvalidInputError, MissingInfoError, NotFittedError
+from naspred.errors import InvalidInputError, MissingInfoError, NotFittedError, WrongTypeError
 from naspred.metrics import kendall
 from naspred.predictors._params import declare_hyperparameters
+from naspred.spaces import parse_arch
 from naspred.spaces.base import Arch, LabelledDAG
 
-ArchLike = Arch | LabelledDAG
+#: What a predictor's methods are given: an arch, its DAG view, a string, or any
+#: other form :func:`naspred.spaces.parse_arch` reads (genotypes and specs are
+#: duck-typed, hence ``Any``).
+ArchLike = Arch | LabelledDAG | str | Any
 Info = Mapping[str, np.ndarray]
+
+
+def read_archs(archs: Sequence[Any], space: str | None = None) -> Sequence[Arch | LabelledDAG]:
+    """``archs`` with every item that is not yet an ``Arch`` or ``LabelledDAG`` parsed.
+
+    A sequence that holds only those already is returned as it is (the same object),
+    so a caller that passes ``Arch`` objects gets exactly the old behaviour.
+
+    Args:
+        archs: archs in any form :func:`naspred.spaces.parse_arch` reads.
+        space: the space to read keys in when no ``Arch`` among ``archs`` names one
+            (the ``Arch`` objects' space wins when they all share one); None: each
+            form must tell its space.
+
+    Raises:
+        WrongTypeError: ``archs`` is a single string, not a sequence of archs.
+        ArchKeyError: an item that is no arch (the message names it and the forms).
+    """
+    if isinstance(archs, str):
+        raise WrongTypeError(
+            f"archs must be a sequence of archs, got the single string {archs[:80]!r}; "
+            "wrap it in a list"
+        )
+    pending = [i for i, a in enumerate(archs) if not isinstance(a, (Arch, LabelledDAG))]
+    if not pending:
+        return archs
+    spaces = {a.space for a in archs if isinstance(a, Arch)}
+    if len(spaces) == 1:
+        space = spaces.pop()
+    out = list(archs)
+    for i in pending:
+        out[i] = parse_arch(out[i], space)
+    return out
+
+
+def _reading_archs(method: Callable, fitting: bool) -> Callable:
+    """``method`` (a ``fit``, ``query`` or ``query_dist``) with its ``archs`` read by
+    :func:`read_archs` first; ``fit`` also remembers the archs' space, so that later
+    queries may be given as that space's Suite-Zero keys."""
+
+    @functools.wraps(method)
+    def reading(self: Predictor, archs: Sequence[Any], *args: Any, **kwargs: Any) -> Any:
+        space = None if fitting else self.__dict__.get("_arch_space")
+        archs = read_archs(archs, space)
+        result = method(self, archs, *args, **kwargs)
+        if fitting:
+            spaces = {a.space for a in archs if isinstance(a, Arch)}
+            # not learned state (no trailing "_"): where the inputs came from
+            self._arch_space = spaces.pop() if len(spaces) == 1 else None
+        return result
+
+    reading.reads_arch_forms = True  # type: ignore[attr-defined]
+    return reading
 
 
 def proxy_key(name: str) -> str:
@@ -166,6 +230,11 @@ class Predictor(BaseEstimator):
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         declare_hyperparameters(cls)
+        # every entry point reads the archs' forms once, whatever the subclass overrides
+        for name in ("fit", "query", "query_dist"):
+            method = cls.__dict__.get(name)
+            if method is not None and not getattr(method, "reads_arch_forms", False):
+                setattr(cls, name, _reading_archs(method, fitting=name == "fit"))
 
     @property
     def needs(self) -> DataNeeds:

@@ -28,7 +28,7 @@ import numpy as np
 
 from naspred.errors import InvalidInputError
 from naspred.predictors._graph import predict_graphs
-from naspred.predictors.base import ArchLike, Info, check_targets
+from naspred.predictors.base import ArchLike, Info, check_targets, read_archs
 from naspred.predictors.gcn import GCNPredictor
 from naspred.predictors.registry import register_predictor
 from naspred.spaces.base import Arch, LabelledDAG
@@ -78,10 +78,12 @@ class SemiNASPredictor(GCNPredictor):
         """The unlabelled archs, without any identical to a labelled one."""
         from naspred.encodings import as_dag
 
+        spaces = {a.space for a in archs if isinstance(a, Arch)}
         if self.unlabelled is not None:
-            pool = list(self.unlabelled)
+            # given as a hyper-parameter, so not read at the fit boundary: read here
+            one = next(iter(spaces)) if len(spaces) == 1 else None
+            pool = list(read_archs(self.unlabelled, one))
         else:
-            spaces = {a.space for a in archs if isinstance(a, Arch)}
             if len(spaces) != 1 or not all(isinstance(a, Arch) for a in archs):
                 raise InvalidInputError(
                     "seminas samples its unlabelled archs from the labelled archs' search "

@@ -4,6 +4,10 @@ BANANAS-style predictor-guided loop, a tabular benchmark as their training oracl
 
     oracle = BenchmarkOracle(task, budget=150)
     history = predictor_guided_search(space, oracle, 150, seed=0, predictor="gp")
+
+The oracle answers by ``Task.lookup`` for an arch in any form the task's space reads
+(an ``Arch``, its key, an NB201 string, ...), counts every query and refuses one past
+its budget, so a hand-written loop is as safe as these (README: "NAS loops").
 """
 
 from naspred.errors import QueryBudgetError, UnknownArchError

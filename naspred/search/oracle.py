@@ -9,27 +9,38 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from naspred.benchmarks.task import TARGET, Task
 from naspred.errors import InvalidInputError, QueryBudgetError, UnknownArchError, UnknownNameError
 from naspred.predictors.base import DataNeeds, task_info
-from naspred.spaces.base import Arch
 
 
 class BenchmarkOracle:
-    """A :class:`~naspred.benchmarks.Task` as the training oracle of a NAS loop.
+    """A :class:`~naspred.benchmarks.Task` as the query-counting training oracle of a
+    NAS loop.
 
-    ``oracle(arch)`` returns the task's ``metric`` (``val_accuracy`` by default,
-    or any name in ``task.targets``) for ``arch``, looked up by ``arch.to_key()``,
-    and counts the query. Every call counts, repeats included (re-training an arch
-    costs again); searches avoid repeats themselves. With ``budget``, a query
-    beyond it raises :class:`QueryBudgetError`, so no search can overspend.
+    ``oracle(arch)`` returns the task's ``metric`` (``val_accuracy`` by default, or
+    any name in ``task.targets``) for one arch, ``oracle.lookup(archs)`` for several,
+    both answered by :meth:`Task.lookup <naspred.benchmarks.Task.lookup>`, so an
+    arch may come in any form the task's space reads (an ``Arch``, its Suite-Zero
+    key, an NB201/NATS string, ...). Every arch answered counts as one query,
+    repeats included (re-training an arch costs again; searches avoid repeats
+    themselves); :attr:`n_distinct` counts the different archs. With ``budget``, a
+    call that would go past it raises :class:`QueryBudgetError` and answers nothing,
+    so no search can overspend.
+
+    Args:
+        task: the benchmark whose records answer.
+        metric: ``val_accuracy`` or any of ``task.targets``.
+        budget: the most queries the oracle answers (None: no limit).
 
     Attributes:
         n_queries: queries answered so far.
-        queried: ``(key, value)`` of every answered query, in order.
+        queried: ``(key, value)`` of every answered query, in order (the benchmark
+            key, whatever form the arch was given in).
     """
 
     def __init__(self, task: Task, metric: str = TARGET, budget: int | None = None) -> None:
@@ -48,6 +59,7 @@ class BenchmarkOracle:
         self._values = values
         self.n_queries = 0
         self.queried: list[tuple[str, float]] = []
+        self._distinct: set[str] = set()
 
     @classmethod
     def from_suite_zero(
@@ -78,33 +90,56 @@ class BenchmarkOracle:
         return None if self.budget is None else self.budget - self.n_queries
 
     @property
+    def n_distinct(self) -> int:
+        """How many different archs were answered (``n_queries`` less the repeats)."""
+        return len(self._distinct)
+
+    @property
     def best_possible(self) -> float:
         """The best finite value of the metric over the whole benchmark (for regret)."""
         return float(np.nanmax(np.where(np.isfinite(self._values), self._values, np.nan)))
 
-    def _rows(self, archs: Sequence[Arch]) -> np.ndarray:
-        keys = [a.to_key() for a in archs]
+    def _rows(self, archs: Sequence[Any]) -> np.ndarray:
         try:
-            return self.task.index(keys)
-        except KeyError as err:
+            return self.task.index(archs)
+        except KeyError as err:  # UnknownNameError: say whose records lack the arch
             raise UnknownArchError(
-                f"the oracle's benchmark {self.task.name} has no record of "
-                f"{err.args[0] if err.args else keys}"
+                f"the oracle's benchmark {self.task.name} has no record: "
+                f"{err.args[0] if err.args else err}"
             ) from None
 
-    def __call__(self, arch: Arch) -> float:
-        """The benchmark's value of ``arch``; counts one query."""
-        if self.budget is not None and self.n_queries >= self.budget:
-            raise QueryBudgetError(
-                f"query budget of {self.budget} spent; {arch.to_key()!r} was not evaluated"
-            )
-        row = int(self._rows([arch])[0])
-        value = float(self._values[row])
-        self.n_queries += 1
-        self.queried.append((arch.to_key(), value))
-        return value
+    def lookup(self, archs: Sequence[Any]) -> np.ndarray:
+        """The benchmark's values of ``archs``, in their order; counts one query each.
 
-    def info(self, archs: Sequence[Arch], needs: DataNeeds) -> dict[str, np.ndarray]:
+        Args:
+            archs: archs of the task's space in any form :meth:`Task.index
+                <naspred.benchmarks.Task.index>` reads.
+
+        Raises:
+            QueryBudgetError: the call would go past the budget (nothing is answered
+                or counted).
+            UnknownArchError: an arch the benchmark holds no record of.
+        """
+        archs = list(archs)
+        if self.budget is not None and self.n_queries + len(archs) > self.budget:
+            shown = repr(archs[0]) if len(repr(archs[0])) <= 120 else repr(archs[0])[:117] + "..."
+            raise QueryBudgetError(
+                f"query budget of {self.budget} would be exceeded: {self.n_queries} spent, "
+                f"{len(archs)} more asked for (first {shown}), none evaluated; "
+                "give the oracle a larger budget or stop the search at oracle.remaining == 0"
+            )
+        keys = [self.task.keys[r] for r in self._rows(archs)]
+        values = self.task.lookup(keys, target=self.metric)
+        self.n_queries += len(keys)
+        self.queried += zip(keys, values.tolist(), strict=True)
+        self._distinct.update(keys)
+        return values
+
+    def __call__(self, arch: Any) -> float:
+        """The benchmark's value of ``arch`` (any form :meth:`lookup` reads); counts one query."""
+        return float(self.lookup([arch])[0])
+
+    def info(self, archs: Sequence[Any], needs: DataNeeds) -> dict[str, np.ndarray]:
         """The side data a predictor's ``needs`` asks for (stored proxy scores) for
         ``archs``; free, as in the benchmarks' own predictor studies."""
         if needs.network:

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 from torch import nn
 
-from naspred.errors import InvalidInputError
+from naspred.errors import ArchKeyError, InvalidInputError, WrongTypeError
 
 
 @dataclass(frozen=True, eq=False)
@@ -53,15 +53,71 @@ class Arch(ABC):
     """An architecture of one search space: immutable, hashable, comparable.
 
     Subclasses are frozen dataclasses; equality is equality of the stored
-    description (not isomorphism: compare ``canonical()`` for that).
+    description (not isomorphism: compare ``canonical()`` for that). A subclass
+    parses its Suite-Zero key in :meth:`_parse_key` and the space's own spellings
+    in :meth:`_from_native`; :meth:`from_key` is the one entry point to both.
     """
 
     space: ClassVar[str]
+    #: The Suite-Zero key layout, for error messages.
+    key_format: ClassVar[str] = ""
+    #: The space's own spellings :meth:`from_key` also reads, for error messages.
+    native_forms: ClassVar[str] = ""
+
+    @classmethod
+    def from_key(cls, key: Any) -> Arch:
+        """The arch that ``key`` describes, in any form a user may hold.
+
+        Args:
+            key: an arch of this type (returned as is), its benchmark (Suite-Zero)
+                key, or one of the space's native forms (:attr:`native_forms`: the
+                NB201 arch string, an NB101 ``(matrix, ops)`` spec, a DARTS
+                ``Genotype``, ...).
+
+        Raises:
+            WrongTypeError: ``key`` is an arch of another space.
+            ArchKeyError: ``key`` is none of the accepted forms; the message names it
+                and the forms.
+        """
+        if isinstance(key, cls):
+            return key
+        if isinstance(key, Arch):
+            raise WrongTypeError(
+                f"{key!r} is an arch of space {key.space!r}, not {cls.space!r}; "
+                f"give a {cls.__name__} or a key of {cls.space!r}"
+            )
+        if isinstance(key, str):
+            try:
+                return cls._parse_key(key)
+            except ArchKeyError as err:
+                native = cls._from_native(key)
+                if native is not None:
+                    return native
+                if not cls.native_forms:
+                    raise
+                raise ArchKeyError(f"{err}; or give {cls.native_forms}") from None
+        native = cls._from_native(key)
+        if native is None:
+            shown = repr(key)
+            shown = shown if len(shown) <= 120 else shown[:117] + "..."
+            raise ArchKeyError(
+                f"cannot read {type(key).__name__} {shown} as an arch of {cls.space!r}; "
+                f"give a {cls.__name__}, its Suite-Zero key ({cls.key_format})"
+                + (f" or {cls.native_forms}" if cls.native_forms else "")
+            )
+        return native
 
     @classmethod
     @abstractmethod
-    def from_key(cls, key: str) -> Arch:
+    def _parse_key(cls, key: str) -> Arch:
         """Parse the benchmark (Suite-Zero) key; raise :class:`ArchKeyError` if invalid."""
+
+    @classmethod
+    def _from_native(cls, value: Any) -> Arch | None:
+        """The arch ``value`` spells in one of the space's native forms; None when
+        ``value`` is of none of their shapes, :class:`ArchKeyError` when it has one's
+        shape but is no valid arch (so that the message is that form's)."""
+        return None
 
     @abstractmethod
     def to_key(self) -> str:
@@ -118,10 +174,16 @@ class SearchSpace(ABC):
         rng = np.random.default_rng(seed)
         return [self.sample(rng) for _ in range(n)]
 
-    def from_key(self, key: str) -> Arch:
-        """Parse a benchmark key into this space's arch type (see :meth:`Arch.from_key`).
+    def from_key(self, key: Any) -> Arch:
+        """This space's arch for ``key``, in any form :meth:`Arch.from_key` reads.
+
+        Args:
+            key: an arch of this space, its benchmark (Suite-Zero) key, or a native
+                form of the space (the NB201 arch string, an NB101 ``(matrix, ops)``
+                spec, a DARTS ``Genotype``, ...).
 
         Raises:
-            ArchKeyError: If ``key`` is not a valid key of this space.
+            WrongTypeError: ``key`` is an arch of another space.
+            ArchKeyError: ``key`` is none of the forms; the message names them.
         """
         return self.arch_type.from_key(key)

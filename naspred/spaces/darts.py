@@ -97,7 +97,56 @@ _KEY_FORMAT = (
     f"inputs in 0..k-1, and op indices 0..{N_OPS - 1}"
 )
 
+_NATIVE_FORMS = (
+    "a DARTS Genotype (the namedtuple, any object or dict with normal, reduce and "
+    "optionally normal_concat/reduce_concat, or its printed form "
+    "\"Genotype(normal=[('sep_conv_3x3', 0), ...8...], normal_concat=[2, 3, 4, 5], "
+    'reduce=[...8...], reduce_concat=range(2, 6))")'
+)
+
 Cell = tuple[tuple[int, int], ...]
+
+
+def _genotype_fields(text: str) -> dict[str, Any]:
+    """The fields of a printed ``Genotype(...)``, read without evaluating code: each
+    argument a literal, ``range(a, b)`` allowed for the concat fields (DARTS's search
+    prints them so)."""
+    bad = ArchKeyError(
+        f"bad DARTS genotype string {text!r}; expected \"Genotype(normal=[('sep_conv_3x3', "
+        "0), ...8 (op, input) edges...], normal_concat=[2, 3, 4, 5], reduce=[...], "
+        'reduce_concat=[2, 3, 4, 5])"'
+    )
+    try:
+        call = ast.parse(text.strip(), mode="eval").body
+    except (SyntaxError, ValueError, MemoryError, RecursionError) as err:
+        raise bad from err
+    fields = Genotype._fields
+    if (
+        not isinstance(call, ast.Call)
+        or not isinstance(call.func, ast.Name)
+        or call.func.id != "Genotype"
+        or len(call.args) > len(fields)
+    ):
+        raise bad
+    named = [(fields[i], node) for i, node in enumerate(call.args)]
+    named += [(kw.arg, kw.value) for kw in call.keywords]
+    out: dict[str, Any] = {}
+    for name, node in named:
+        if name not in fields or name in out:
+            raise bad
+        try:
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id == "range"
+                and not node.keywords
+            ):
+                out[name] = range(*(ast.literal_eval(a) for a in node.args))
+            else:
+                out[name] = ast.literal_eval(node)
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError) as err:
+            raise bad from err
+    return out
 
 
 def _node_of_pair(p: int) -> int:
@@ -190,19 +239,21 @@ class DartsArch(Arch):
     reduce: Cell
 
     space: ClassVar[str] = "nasbench301"
+    key_format: ClassVar[str] = _KEY_FORMAT
+    native_forms: ClassVar[str] = _NATIVE_FORMS
 
     def __post_init__(self) -> None:
         for name in ("normal", "reduce"):
             cell = getattr(self, name)
             problem = _cell_problem(cell)
             if problem is not None:
-                raise InvalidInputError(f"invalid DARTS {name} cell {cell!r}: {problem}")
+                raise ArchKeyError(f"invalid DARTS {name} cell {cell!r}: {problem}")
             object.__setattr__(self, name, _as_cell(cell))
 
     # -- keys ---------------------------------------------------------------
 
     @classmethod
-    def from_key(cls, key: str) -> DartsArch:
+    def _parse_key(cls, key: str) -> DartsArch:
         """Parse a Suite-Zero key ``'[[(i, op), ...8...], [(i, op), ...8...]]'``."""
         try:
             value = ast.literal_eval(key)
@@ -235,8 +286,17 @@ class DartsArch(Arch):
 
     @classmethod
     def from_genotype(cls, genotype: Any) -> DartsArch:
-        """Build from a DARTS ``Genotype`` (namedtuple, object or mapping with fields
-        ``normal``, ``reduce`` and optionally ``normal_concat``/``reduce_concat``)."""
+        """Build from a DARTS ``Genotype``.
+
+        Args:
+            genotype: a namedtuple, object or mapping with fields ``normal``,
+                ``reduce`` (eight ``(op name, input)`` edges each) and optionally
+                ``normal_concat``/``reduce_concat`` (which must be nodes 2..5), or
+                its printed form ``"Genotype(normal=[...], normal_concat=range(2, 6),
+                ...)"``.
+        """
+        if isinstance(genotype, str):
+            genotype = _genotype_fields(genotype)
 
         def field_of(name: str, default: Any = None) -> Any:
             if isinstance(genotype, Mapping):
@@ -246,21 +306,36 @@ class DartsArch(Arch):
         cells = []
         for name in ("normal", "reduce"):
             concat = field_of(f"{name}_concat", CONCAT)
-            if list(concat) != list(CONCAT):
-                raise InvalidInputError(
-                    f"{name}_concat {list(concat)} unsupported: NAS-Bench-301 cells "
+            if not isinstance(concat, (list, tuple, range)) or list(concat) != list(CONCAT):
+                raise ArchKeyError(
+                    f"{name}_concat {concat!r} unsupported: NAS-Bench-301 cells "
                     f"concatenate nodes {list(CONCAT)}"
                 )
             edges = field_of(name)
-            if edges is None or len(edges) != N_PAIRS:
-                raise InvalidInputError(f"genotype.{name} must list {N_PAIRS} (op, input) edges")
+            if not isinstance(edges, (list, tuple)) or len(edges) != N_PAIRS:
+                raise ArchKeyError(f"genotype.{name} must list {N_PAIRS} (op, input) edges")
             cell = []
-            for op_name, inp in edges:
+            for edge in edges:
+                if not isinstance(edge, (list, tuple)) or len(edge) != 2:
+                    raise ArchKeyError(f"genotype.{name} edge {edge!r} is not an (op, input) pair")
+                op_name, inp = edge
                 if op_name not in DARTS_OPS:
-                    raise InvalidInputError(f"unknown DARTS op {op_name!r}; known: {DARTS_OPS}")
+                    raise ArchKeyError(f"unknown DARTS op {op_name!r}; known: {DARTS_OPS}")
+                if not isinstance(inp, (int, np.integer)) or isinstance(inp, bool):
+                    raise ArchKeyError(f"genotype.{name} edge {edge!r}: input must be a node index")
                 cell.append((int(inp), DARTS_OPS.index(op_name)))
             cells.append(tuple(cell))
         return cls(cells[0], cells[1])
+
+    @classmethod
+    def _from_native(cls, value: Any) -> DartsArch | None:
+        if isinstance(value, str):
+            return cls.from_genotype(value) if value.startswith("Genotype(") else None
+        if isinstance(value, Mapping):
+            has = "normal" in value and "reduce" in value
+        else:
+            has = hasattr(value, "normal") and hasattr(value, "reduce")
+        return cls.from_genotype(value) if has else None
 
     # -- structure ------------------------------------------------------------
 

@@ -34,9 +34,10 @@ from __future__ import annotations
 import ast
 import hashlib
 import itertools
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -68,7 +69,41 @@ _KEY_FORMAT = (
     "3 conv1x1-bn-relu, 4 conv3x3-bn-relu, e.g. '(0, 1, 0, ..., 0, 2, 4, 3, 3, 4, 1)'"
 )
 
+_NATIVE_FORMS = (
+    "an NB101 spec as nasbench's ModelSpec holds it: a (matrix, ops) pair, a dict "
+    "{'matrix': [[0, 1, ...], ...], 'ops': ['input', ..., 'output']} (or either written "
+    "out as a string), or a ModelSpec"
+)
+
 Matrix = tuple[tuple[int, ...], ...]
+
+
+def _spec_of(value: Any) -> tuple[Any, Any] | None:
+    """``(matrix, ops)`` of a value shaped like an NB101 spec (None otherwise): a
+    ``{"matrix", "ops"}`` mapping, a ``(matrix, ops)`` pair whose matrix is a
+    sequence of rows, or an object with ``original_matrix``/``original_ops`` (a
+    ``ModelSpec``, whose raw spec is what the benchmark keys hold) or
+    ``matrix``/``ops``."""
+    if isinstance(value, Mapping):
+        if "matrix" in value and "ops" in value:
+            return value["matrix"], value["ops"]
+        return None
+    if isinstance(value, (tuple, list)):
+        if len(value) == 2 and _is_rows(value[0]) and isinstance(value[1], (tuple, list)):
+            return value[0], value[1]
+        return None
+    for matrix, ops in (("original_matrix", "original_ops"), ("matrix", "ops")):
+        if hasattr(value, matrix) and hasattr(value, ops):
+            return getattr(value, matrix), getattr(value, ops)
+    return None
+
+
+def _is_rows(value: Any) -> bool:
+    if isinstance(value, np.ndarray):
+        return value.ndim == 2
+    return isinstance(value, (tuple, list)) and all(
+        isinstance(row, (tuple, list, np.ndarray)) for row in value
+    )
 
 
 def _prune(matrix: Matrix, ops: tuple[str, ...]) -> tuple[Matrix, tuple[str, ...]] | None:
@@ -188,6 +223,8 @@ class NasBench101Arch(Arch):
     matrix: Matrix
     ops: tuple[str, ...]
     space: ClassVar[str] = "nasbench101"
+    key_format: ClassVar[str] = _KEY_FORMAT
+    native_forms: ClassVar[str] = _NATIVE_FORMS
 
     def __post_init__(self) -> None:
         n = len(self.ops)
@@ -215,7 +252,7 @@ class NasBench101Arch(Arch):
     # -- keys and specs -------------------------------------------------------
 
     @classmethod
-    def from_key(cls, key: str) -> NasBench101Arch:
+    def _parse_key(cls, key: str) -> NasBench101Arch:
         """Parse a Suite-Zero key (see the module docstring for the layout)."""
         try:
             values = ast.literal_eval(key)
@@ -244,11 +281,32 @@ class NasBench101Arch(Arch):
 
     @classmethod
     def from_spec(cls, matrix: np.ndarray | list[list[int]], ops: list[str]) -> NasBench101Arch:
-        """From NB101's ``ModelSpec`` form: an adjacency matrix and op names."""
-        m = np.asarray(matrix)
+        """From NB101's ``ModelSpec`` form: an adjacency matrix and op names.
+
+        Args:
+            matrix: the ``n x n`` 0/1 adjacency matrix, upper triangular.
+            ops: the ``n`` op names, ``"input"`` first and ``"output"`` last.
+        """
+        try:
+            m = np.asarray(matrix)
+        except ValueError as err:  # a ragged list of rows
+            raise ArchKeyError(f"NB101 matrix {matrix!r} is not a square 0/1 matrix") from err
         if m.ndim != 2:
             raise ArchKeyError(f"NB101 matrix must be 2-D, got shape {m.shape}")
-        return cls(tuple(tuple(int(x) for x in row) for row in m), tuple(str(o) for o in ops))
+        if isinstance(ops, str) or not all(isinstance(o, str) for o in ops):
+            raise ArchKeyError(f"NB101 ops must be a list of op names, got {ops!r}")
+        return cls(tuple(tuple(int(x) for x in row) for row in m), tuple(ops))
+
+    @classmethod
+    def _from_native(cls, value: Any) -> NasBench101Arch | None:
+        if isinstance(value, str):
+            # a dict or (matrix, ops) pair written out, e.g. one line of a keys file
+            try:
+                value = ast.literal_eval(value)
+            except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+                return None
+        spec = _spec_of(value)
+        return None if spec is None else cls.from_spec(*spec)
 
     def to_spec(self) -> tuple[np.ndarray, list[str]]:
         """NB101's ``ModelSpec`` form: (int matrix, list of op names)."""

@@ -86,6 +86,8 @@ class NasBench201Arch(Arch):
 
     ops: tuple[int, ...]
     space: ClassVar[str] = "nasbench201"
+    key_format: ClassVar[str] = _KEY_FORMAT
+    native_forms: ClassVar[str] = f"an NB201/NATS arch string {_NB201_FORMAT}"
 
     def __post_init__(self) -> None:
         try:
@@ -100,7 +102,7 @@ class NasBench201Arch(Arch):
     # ---- keys -----------------------------------------------------------------
 
     @classmethod
-    def from_key(cls, key: str) -> NasBench201Arch:
+    def _parse_key(cls, key: str) -> NasBench201Arch:
         """Parse a Suite-Zero key such as ``"(2, 0, 2, 3, 3, 2)"``."""
         match = _KEY_RE.fullmatch(key) if isinstance(key, str) else None
         if match is None or any(int(g) >= len(OPS) for g in match.groups()):
@@ -110,6 +112,13 @@ class NasBench201Arch(Arch):
     def to_key(self) -> str:
         """NB201 key: the six op indices in :data:`EDGES` order, e.g. ``"(2, 0, 2, 3, 3, 2)"``."""
         return "(" + ", ".join(str(o) for o in self.ops) + ")"
+
+    @classmethod
+    def _from_native(cls, value: object) -> NasBench201Arch | None:
+        # NB201 and NATS-Bench strings, and only they, start with "|"
+        if isinstance(value, str) and value.startswith("|"):
+            return cls.from_nb201_string(value)
+        return None
 
     @classmethod
     def from_nb201_string(cls, text: str) -> NasBench201Arch:

@@ -47,6 +47,9 @@ OPS: tuple[str, ...] = ("gat", "gcn", "gin", "cheb", "sage", "arma", "graph", "f
 OPS_PROTEINS: tuple[str, ...] = ("gcn", "sage", "arma", "fc", "skip")
 
 
+_KEY_FORMAT = "a (link, ops) tuple like \"((0, 0, 1, 2), ('gcn', 'gin', 'fc', 'cheb'))\""
+
+
 @dataclass(frozen=True)
 class NasBenchGraphArch(Arch):
     """``link``: the input node of each of the 4 computing nodes; ``ops``: their ops."""
@@ -54,6 +57,10 @@ class NasBenchGraphArch(Arch):
     link: tuple[int, ...]
     ops: tuple[str, ...]
     space: ClassVar[str] = "nasbench_graph"
+    key_format: ClassVar[str] = _KEY_FORMAT
+    native_forms: ClassVar[str] = (
+        "a (link, ops) pair or the nas_bench_graph package's Arch(link, ops)"
+    )
 
     def __post_init__(self) -> None:
         # lists would make the frozen dataclass unhashable; store tuples
@@ -68,15 +75,27 @@ class NasBenchGraphArch(Arch):
             raise ArchKeyError(f"unknown NAS-Bench-Graph ops {bad}; known: {OPS}")
 
     @classmethod
-    def from_key(cls, key: str) -> NasBenchGraphArch:
+    def _parse_key(cls, key: str) -> NasBenchGraphArch:
         """Parse a ``(link, ops)`` key, e.g. ``((0, 0, 1, 2), ('gcn', 'gin', 'fc', 'cheb'))``."""
         try:
             link, ops = ast.literal_eval(key)
             return cls(tuple(int(x) for x in link), tuple(str(o) for o in ops))
         except (ValueError, SyntaxError, TypeError) as err:
+            raise ArchKeyError(f"bad NAS-Bench-Graph key {key!r}; expected {_KEY_FORMAT}") from err
+
+    @classmethod
+    def _from_native(cls, value: object) -> NasBenchGraphArch | None:
+        if isinstance(value, (tuple, list)) and len(value) == 2:
+            link, ops = value
+        elif hasattr(value, "link") and hasattr(value, "ops"):
+            link, ops = value.link, value.ops  # type: ignore[attr-defined]
+        else:
+            return None
+        try:
+            return cls(tuple(int(x) for x in link), tuple(str(o) for o in ops))
+        except (ValueError, TypeError) as err:
             raise ArchKeyError(
-                f"bad NAS-Bench-Graph key {key!r}; expected a (link, ops) tuple like "
-                "\"((0, 0, 1, 2), ('gcn', 'gin', 'fc', 'cheb'))\""
+                f"bad NAS-Bench-Graph (link, ops) {value!r}; expected {_KEY_FORMAT}"
             ) from err
 
     def to_key(self) -> str:

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import ast
 import itertools
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import ClassVar
@@ -92,6 +93,9 @@ MICRO_EDGES: tuple[tuple[int, int], ...] = ((0, 1), (0, 2), (1, 2), (0, 3), (1, 
 #: The fixed skeleton of the micro space.
 MICRO_SKELETON: tuple[int, ...] = (4, 1, 4, 1, 4)
 _NONE = 0
+#: The shapes of the benchmark's own strings (checked in full by ``from_bench_string``).
+_MICRO_STRING = re.compile(r"[0-9]+-[0-9]+-[0-9_]+")
+_MACRO_STRING = re.compile(r"[0-9]+-[0-9]+-basic")
 _MICRO_KEY_FORMAT = '"(3, 2, 3, 0, 2, 3)": six op digits 0-3 (0 none, 1 skip, 2 conv1x1, 3 conv3x3)'
 
 
@@ -111,6 +115,8 @@ class TransNasMicroArch(Arch):
 
     ops: tuple[int, ...]
     space: ClassVar[str] = "transbench101_micro"
+    key_format: ClassVar[str] = _MICRO_KEY_FORMAT
+    native_forms: ClassVar[str] = "the benchmark's own string, e.g. '64-41414-3_33_333'"
 
     def __post_init__(self) -> None:
         if len(self.ops) != 6 or any(type(o) is not int or not 0 <= o < 4 for o in self.ops):
@@ -119,7 +125,7 @@ class TransNasMicroArch(Arch):
             )
 
     @classmethod
-    def from_key(cls, key: str) -> TransNasMicroArch:
+    def _parse_key(cls, key: str) -> TransNasMicroArch:
         """TransNAS micro key: the six op digits in edge order, e.g. ``"(3, 2, 3, 0, 2, 3)"``."""
         return cls(_parse_int_tuple(key, "TransNAS-Bench-101 micro", _MICRO_KEY_FORMAT))
 
@@ -147,6 +153,12 @@ class TransNasMicroArch(Arch):
         """The benchmark's own string, e.g. ``"64-41414-3_33_333"``."""
         d = "".join(map(str, self.ops))
         return f"{BASE_CHANNELS}-{''.join(map(str, MICRO_SKELETON))}-{d[0]}_{d[1:3]}_{d[3:]}"
+
+    @classmethod
+    def _from_native(cls, value: object) -> TransNasMicroArch | None:
+        if isinstance(value, str) and _MICRO_STRING.fullmatch(value):
+            return cls.from_bench_string(value)
+        return None
 
     def live_edges(self) -> tuple[bool, ...]:
         """Which edges can affect the cell output: not ``none``, fed from the input
@@ -249,6 +261,8 @@ class TransNasMacroArch(Arch):
 
     codes: tuple[int, ...]
     space: ClassVar[str] = "transbench101_macro"
+    key_format: ClassVar[str] = _MACRO_KEY_FORMAT
+    native_forms: ClassVar[str] = "the benchmark's own string, e.g. '64-1234-basic'"
 
     def __post_init__(self) -> None:
         if not macro_is_valid(self.codes):
@@ -257,7 +271,7 @@ class TransNasMacroArch(Arch):
             )
 
     @classmethod
-    def from_key(cls, key: str) -> TransNasMacroArch:
+    def _parse_key(cls, key: str) -> TransNasMacroArch:
         """TransNAS macro key: 4 to 6 block codes, e.g. ``"(4, 4, 2, 1, 3)"``."""
         return cls(_parse_int_tuple(key, "TransNAS-Bench-101 macro", _MACRO_KEY_FORMAT))
 
@@ -283,6 +297,12 @@ class TransNasMacroArch(Arch):
     def to_bench_string(self) -> str:
         """The benchmark's own string, e.g. ``"64-1234-basic"``."""
         return f"{BASE_CHANNELS}-{''.join(map(str, self.codes))}-basic"
+
+    @classmethod
+    def _from_native(cls, value: object) -> TransNasMacroArch | None:
+        if isinstance(value, str) and _MACRO_STRING.fullmatch(value):
+            return cls.from_bench_string(value)
+        return None
 
     def canonical(self) -> TransNasMacroArch:
         """Every code sequence is a different network, so each arch is its own class."""
