@@ -14,7 +14,7 @@ from naspred.errors import InvalidInputError
 def make_benchmark(
     out: Annotated[
         Path,
-        opt.out_option("The learning-curve file (JSON lines); resumed if it exists."),
+        opt.out_option("The learning-curve file (JSON lines); resumed if it exists.", file=True),
     ],
     space: Annotated[str, typer.Option(help="Search space.")] = "nasbench201",
     n_archs: Annotated[
