@@ -257,6 +257,14 @@ def test_cuda_without_cuda_is_one_line(device: str, tmp_path: Path) -> None:
         invoke([*args, "--device", device]), "--device", f"'{device}' is not available", "cpu"
     )
     assert not out.exists()
+    # Ray's workers may be machines with GPUs: only the spelling is checked here (the
+    # run then stops at the next check: no images for a dataset 'x')
+    error = assert_one_error(
+        # an address where nothing listens: no local cluster is ever started here
+        invoke([*args, "--device", device, "--backend", "ray", "--ray-address", "127.0.0.1:1"]),
+        "unknown dataset 'x'",
+    )
+    assert "--device" not in error
 
 
 # ---- 4. malformed numbers and lists --------------------------------------------------------

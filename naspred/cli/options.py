@@ -158,8 +158,10 @@ def _store_file(value: Path | None) -> Path | None:
     return value
 
 
-def _device(value: str) -> str:
-    """``--device``, checked against what this machine has before any work starts."""
+def _device(ctx: typer.Context, value: str) -> str:
+    """``--device``, checked against what this machine has before any work starts
+    (only its spelling with ``--backend ray``, whose workers may be machines with GPUs
+    that this one lacks)."""
     if value == "cpu":
         return value  # the default: no need to import torch to know it exists
     import torch
@@ -178,7 +180,7 @@ def _device(value: str) -> str:
         raise typer.BadParameter(
             f"{value!r} is not a torch device; available here: {', '.join(available)}"
         )
-    if str(device) not in available:
+    if str(device) not in available and ctx.params.get("backend") != "ray":
         raise typer.BadParameter(
             f"{value!r} is not available on this machine (torch {torch.__version__}"
             f"{', built without CUDA' if torch.version.cuda is None else ''}); "
@@ -221,7 +223,14 @@ Device = Annotated[
         "--device", help="Torch device: cpu, cuda or cuda:N (checked at start).", callback=_device
     ),
 ]
-Backend = Annotated[str, typer.Option("--backend", help="local (worker processes), ray or serial.")]
+Backend = Annotated[
+    str,
+    typer.Option(
+        "--backend",
+        help="local (worker processes), ray or serial.",
+        is_eager=True,  # read first, so that the --device check knows it
+    ),
+]
 RayAddress = Annotated[
     str | None,
     typer.Option(
