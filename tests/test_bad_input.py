@@ -281,6 +281,15 @@ BAD_NUMBERS = [
     (["proxies", "compute", "-t", "x/y", "--n-jobs", "0"], ["--n-jobs", "1"]),
     (["make-benchmark", "--out", "o.jsonl", "--torch-threads", "0"], ["--torch-threads"]),
     (["compare", "synflow", "--n-archs", "many"], ["--n-archs", "integer"]),
+    # zeros that ran before: an empty minibatch, no bootstrap, chunk size 0 as "automatic"
+    (["proxies", "compute", "-t", "x/y", "--batch-size", "0"], ["--batch-size", "1"]),
+    (["proxies", "compute", "-t", "x/y", "--chunk-size", "0"], ["--chunk-size", "1"]),
+    (["compare", "synflow", "--n-boot", "0"], ["--n-boot", "1"]),
+    (["compare", "synflow", "--batch-size", "0"], ["--batch-size", "1"]),
+    (["predictors", "--test-size", "0"], ["--test-size", "1"]),
+    (["tradeoff", "--test-size", "0"], ["--test-size", "1"]),
+    (["make-benchmark", "--out", "o.jsonl", "--epochs", "0"], ["--epochs", "1"]),
+    (["make-benchmark", "--out", "o.jsonl", "--batch-size", "0"], ["--batch-size", "1"]),
 ]  # fmt: skip
 
 

@@ -22,7 +22,7 @@ def predictors(
         list[str] | None, opt.int_list_option("--train-sizes", "Training-set sizes", TRAIN_SIZES)
     ] = None,
     seeds: Annotated[list[str] | None, opt.seeds_option(SEEDS)] = None,
-    test_size: Annotated[int, typer.Option(help="Held-out archs per task and seed.")] = 1000,
+    test_size: Annotated[int, typer.Option(help="Held-out archs per task and seed.", min=1)] = 1000,
     suite_zero_dir: opt.SuiteZeroDir = None,
     embedded: opt.Embedded = None,
     curves: opt.CurveFiles = None,

@@ -35,7 +35,9 @@ def tradeoff(
     seeds: Annotated[list[str] | None, opt.seeds_option(SEEDS)] = None,
     test_size: Annotated[
         int | None,
-        typer.Option(help="Held-out archs per seed.", show_default="200, or half a smaller task's"),
+        typer.Option(
+            help="Held-out archs per seed.", show_default="200, or half a smaller task's", min=1
+        ),
     ] = None,
     suite_zero_dir: opt.SuiteZeroDir = None,
     embedded: opt.Embedded = None,
