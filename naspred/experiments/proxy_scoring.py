@@ -292,7 +292,9 @@ def compute_task_scores(
         download: fetch CIFAR into ``data_root`` if it is missing.
         chunk_size: archs per unit of parallel work (and per journal write); default:
             small enough that each worker gets several chunks, at most 16.
-        torch_threads: torch threads per worker (local, ray backends).
+        torch_threads: torch threads per worker (local, ray backends). The count the
+            scores are computed with (this process's with ``serial``) is recorded in
+            the journal; resuming with another is refused (:class:`NaspredError`).
         progress: show a progress bar.
         retry_failed: score again the archs where a requested proxy failed before
             (its score is null), e.g. after an out-of-memory error; by default a
