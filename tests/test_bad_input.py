@@ -471,11 +471,14 @@ def test_a_compare_journal_records_and_checks_the_thread_count(
     assert_one_error(result, f"computed with {threads} torch threads", f"this run uses {other}")
 
 
+@pytest.mark.parametrize("dataset", ["cifar10", "cifar100"])
 def test_journals_from_before_the_thread_count_resume_unchanged(
-    suite_zero_dir: Path, shared_data: Path, tmp_path: Path
+    dataset: str, suite_zero_dir: Path, shared_data: Path, tmp_path: Path
 ) -> None:
-    """The committed live journal (no thread count recorded) resumes with any count,
-    scores nothing again and gives back exactly its scores."""
+    """The committed live journal (no thread count recorded; the source of
+    tables/correlations/live_nasbench201) resumes with any count, scores nothing again
+    and gives back exactly its scores. Its cifar100 part was scored on the CIFAR-10
+    sample, whose labels 0..9 lie in CIFAR-100's range: the same batch, no wrapping."""
     from naspred.benchmarks import load_suite_zero
     from naspred.experiments.proxy_scoring import compute_task_scores
 
@@ -483,10 +486,10 @@ def test_journals_from_before_the_thread_count_resume_unchanged(
     for name in ("zc_nasbench201.journal.jsonl", "zc_nasbench201.failures.jsonl"):
         shutil.copy(live / name, tmp_path / name)
     rows = [json.loads(x) for x in (live / "zc_nasbench201.journal.jsonl").read_text().splitlines()]
-    rows = [r for r in rows if r["dataset"] == "cifar10" and r["scores"]]
+    rows = [r for r in rows if r["dataset"] == dataset and r["scores"]]
     assert rows and all("torch_threads" not in r for r in rows)
     [task] = [
-        t for t in load_suite_zero(suite_zero_dir / "zc_nasbench201.json") if t.dataset == "cifar10"
+        t for t in load_suite_zero(suite_zero_dir / "zc_nasbench201.json") if t.dataset == dataset
     ]
     keys = list(dict.fromkeys(r["arch"] for r in rows))
     names = sorted({p for r in rows for p in r["scores"]})
@@ -500,7 +503,7 @@ def test_journals_from_before_the_thread_count_resume_unchanged(
     finally:
         torch.set_num_threads(threads)
     assert (summary.scored, summary.skipped) == (0, len(keys))
-    written = json.loads((tmp_path / "zc_nasbench201.json").read_text())["nasbench201"]["cifar10"]
+    written = json.loads((tmp_path / "zc_nasbench201.json").read_text())["nasbench201"][dataset]
     for row in rows:
         for name, score in row["scores"].items():
             assert written[row["arch"]][name]["score"] == score, (row["arch"], name)
