@@ -352,7 +352,8 @@ def test_a_baseline_failing_everywhere_is_listed_with_a_warning(
     # the printed ranking lists it, unranked, with its count
     line = next(row for row in result.output.splitlines() if row.startswith("| grasp "))
     cells = [c.strip() for c in line.strip("|").split("|")]
-    assert cells == ["grasp", "nan", "0", "nan", "12", "12"]
+    assert cells[-2:] == ["12", "12"]  # archs, non-finite
+    assert cells[1] in ("", "nan")  # no mean rank
     ranks = pd.read_csv(out / "mean_rank.csv").set_index("proxy")
     assert ranks.loc["params", "tasks"] == 1 and ranks.loc["params", "non_finite"] == 0
     assert ranks.loc["grasp", "tasks"] == 0 and ranks.loc["grasp", "non_finite"] == 12
