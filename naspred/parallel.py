@@ -7,8 +7,9 @@ goes through :func:`parallel_map`; nothing else starts processes. Three backends
   the ``spawn`` method so it is safe with torch, CUDA and threads (a forked torch
   process can deadlock). Each worker sets torch to ``torch_threads`` threads
   (1 by default) so ``n_jobs`` workers do not oversubscribe the cores.
-  A worker exits by itself when the calling process dies (killed, say), so a
-  killed run leaves no orphans computing for nobody.
+  A worker dies with the calling process (killed, say): on Linux the kernel kills
+  it at once (``PR_SET_PDEATHSIG``), elsewhere a watchdog thread ends it within a
+  second, so a killed run leaves no orphans computing for nobody.
 * ``"serial"``: the same calls, one after another in this process -- for
   debugging (breakpoints, tracebacks) and for tiny jobs.
 * ``"ray"``: one ``ray.remote`` task per item on a Ray cluster: the one this
@@ -38,9 +39,12 @@ persist results as they arrive and lose nothing to a kill.
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import multiprocessing
 import os
+import signal
+import sys
 import threading
 import time
 import traceback
@@ -57,6 +61,8 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 R = TypeVar("R")
+
+_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 Backend = Literal["local", "serial", "ray"]
 BACKENDS: tuple[str, ...] = ("local", "serial", "ray")
@@ -216,8 +222,30 @@ def _watch_parent(parent_pid: int, interval: float = 1.0) -> None:
     threading.Thread(target=watch, name="naspred-parent-watch", daemon=True).start()
 
 
+def _die_with_parent(parent_pid: int) -> None:
+    """Ask Linux to kill this worker (SIGKILL) the moment its parent dies
+    (``prctl(PR_SET_PDEATHSIG)``), and exit now if it has died already.
+
+    The kernel acts at once, where the polling watchdog of :func:`_watch_parent`
+    (kept for other systems, and as a fallback) would leave the worker computing for
+    up to its interval. The signal fires when the parent *thread* that started the
+    worker ends; the pool's workers are started by the thread that runs
+    :func:`parallel_map`, which outlives the pool.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):  # no usable libc: the watchdog still works
+        return
+    if os.getppid() != parent_pid:  # the parent died before prctl took effect
+        os._exit(1)
+
+
 def _local_worker_init(threads: int | None, parent_pid: int) -> None:
-    """Pool initializer: torch threads, and exit when the parent dies."""
+    """Pool initializer: die with the parent, then set torch threads."""
+    _die_with_parent(parent_pid)
     _watch_parent(parent_pid)
     _set_torch_threads(threads)
 

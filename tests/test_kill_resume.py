@@ -115,11 +115,14 @@ def test_killed_tradeoff_resumes_to_the_uninterrupted_result(tmp_path):
     a = pd.DataFrame(rows).set_index("unit").sort_index()[metrics]
     b = pd.DataFrame(fresh_rows).set_index("unit").sort_index()[metrics]
     pd.testing.assert_frame_equal(a, b)
-    # the tables differ only in measured fit/query times (and the budgets made of
-    # them), so compare what the configurations scored
+    # the tables differ only in measured fit/query times, which decide nothing: what
+    # the configurations scored and the whole budget grid are the same
     k = pd.read_csv(tmp_path / "k" / "configs.csv")
     f = pd.read_csv(tmp_path / "f" / "configs.csv")
     pd.testing.assert_frame_equal(k[["predictor", "kendall"]], f[["predictor", "kendall"]])
+    decided = ["init_budget_s", "query_budget_s", "candidates", "best", "kendall"]
+    k = pd.read_csv(tmp_path / "k" / "tradeoff.csv")[decided]
+    pd.testing.assert_frame_equal(k, pd.read_csv(tmp_path / "f" / "tradeoff.csv")[decided])
 
 
 # ---- compare ---------------------------------------------------------------------------

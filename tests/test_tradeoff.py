@@ -30,25 +30,42 @@ def test_best_per_budget_picks_the_best_affordable_configuration():
             "epochs": [0, 0, 4, 4, 0],
             "kendall": [0.3, 0.6, 0.5, 0.8, 0.2],
             "kendall_std": [0.01, 0.02, 0.03, 0.04, np.nan],
-            "init_s": [100.0, 1000.0, 1e-5, 1000.0, 0.0],
-            "query_arch_s": [1e-4, 1e-4, 40.0, 40.0, 0.5],
+            # recorded costs (training times, stored proxy times): they decide
+            "init_data_s": [100.0, 1000.0, 0.0, 1000.0, 0.0],
+            "query_data_s": [0.0, 0.0, 40.0, 40.0, 0.5],
+            # with measured fit/query times, which vary with the load: shown, never used
+            # (with them, lce would not fit an init budget of 0 and xgb no query budget 0)
+            "init_s": [100.2, 1000.9, 3.0, 1001.0, 0.0],
+            "query_arch_s": [1e-4, 1e-4, 40.001, 40.002, 0.5001],
         }
     )
-    grid = best_per_budget(configs, [1e-5, 100.0, 1000.0], [1e-4, 1.0, 40.0])
+    grid = best_per_budget(configs, [0.0, 100.0, 1000.0], [0.0, 1.0, 40.0])
     best = grid.set_index(["init_budget_s", "query_budget_s"])["best"]
-    assert best[(1e-5, 1e-4)] is None  # nothing costs that little
-    assert best[(1e-5, 1.0)] == "zc(proxy=jacov)"
-    assert best[(1e-5, 40.0)] == "lce"
-    assert best[(100.0, 1e-4)] == "xgb"
+    assert best[(0.0, 0.0)] is None  # everything costs something
+    assert best[(0.0, 1.0)] == "zc(proxy=jacov)"
+    assert best[(0.0, 40.0)] == "lce"
+    assert best[(100.0, 0.0)] == "xgb"
     assert best[(100.0, 40.0)] == "lce"  # 0.5 > xgb's 0.3 with 10 archs
     assert best[(1000.0, 1.0)] == "xgb"
     row = grid.set_index(["init_budget_s", "query_budget_s"]).loc[(1000.0, 40.0)]
     assert (row["best"], row["train_size"], row["epochs"]) == ("lcsvr", 100, 4)
+    assert (row["init_data_s"], row["query_data_s"]) == (1000.0, 40.0)
+    assert (row["init_s"], row["query_arch_s"]) == (1001.0, 40.002)  # listed beside
     assert row["runner_up"] == "xgb" and row["runner_up_kendall"] == pytest.approx(0.6)
     assert row["candidates"] == 5
+    # the measured times could be anything: the grid is the same
+    jittered = configs.assign(init_s=configs["init_s"] * 7.0, query_arch_s=1e3)
+    pd.testing.assert_frame_equal(
+        best_per_budget(jittered, [0.0, 100.0, 1000.0], [0.0, 1.0, 40.0]).drop(
+            columns=["init_s", "query_arch_s"]
+        ),
+        grid.drop(columns=["init_s", "query_arch_s"]),
+    )
     # budget axes: the dearest "free" cost first, then one budget per cost level
     axis = default_budgets(configs["init_s"], pd.Series([90, 900, 0, 900, 0]))
-    np.testing.assert_allclose(axis, [1e-5, 100.0, 1000.0])
+    np.testing.assert_allclose(axis, [3.0, 100.2, 1001.0])
+    axis = default_budgets(configs["init_data_s"], configs["init_data_s"])
+    np.testing.assert_allclose(axis, [0.0, 100.0, 1000.0])
     axis = default_budgets(pd.Series([0.0, 10.0, 1000.0]), pd.Series([0, 5, 900]))
     np.testing.assert_allclose(axis, [0.0, 10.0, 1000.0])
     # costs within a factor 1.5 of a level's cheapest share it, at the dearest of them
@@ -135,18 +152,31 @@ def test_tradeoff_study_end_to_end_and_resume(small_task, tmp_path):
         "tradeoff_nasbench201__cifar10.png",
     }
     grid = pd.read_csv(tmp_path / "tables" / "tradeoff.csv")
-    # a column per training-set size (20, 60) after the free one; a row per epoch
-    # count (1, 3) after the free one (the zero-cost proxies, charged 0 s here)
+    # a column per training-set size (20, 60) after the free one (0 s); a row per
+    # epoch count (1, 3) after the free one (the zero-cost proxies, charged 0 s here)
     assert grid["init_budget_s"].nunique() == 3 and grid["query_budget_s"].nunique() == 3
+    assert grid["init_budget_s"].min() == 0.0 and grid["query_budget_s"].min() == 0.0
     configs = summarise_configs(results)
-    paid = configs[configs["query_data_s"] > 0].groupby("epochs")["query_arch_s"].max()
+    # the budgets are recorded costs: the recorded epoch times of the archs trained
+    # (the same for every predictor of a size), never the measured fit/query times
+    paid = configs[configs["query_data_s"] > 0].groupby("epochs")["query_data_s"].max()
     np.testing.assert_allclose(sorted(grid["query_budget_s"].unique())[1:], sorted(paid), rtol=1e-5)
+    sizes = configs[configs["init_data_s"] > 0].groupby("train_size")["init_data_s"]
+    assert (sizes.max() == sizes.min()).all()
+    np.testing.assert_allclose(sorted(grid["init_budget_s"].unique())[1:], sizes.max(), rtol=1e-5)
     for _, row in grid.dropna(subset=["best"]).iterrows():
+        # tradeoff.csv keeps 6 significant digits: compare at that precision
         fits = configs[
-            (configs["init_s"] <= row["init_budget_s"] * (1 + 1e-9))
-            & (configs["query_arch_s"] <= row["query_budget_s"] * (1 + 1e-9))
+            (configs["init_data_s"] <= row["init_budget_s"] * (1 + 1e-5))
+            & (configs["query_data_s"] <= row["query_budget_s"] * (1 + 1e-5))
         ]
-        assert row["kendall"] == pytest.approx(fits["kendall"].max())
+        assert row["kendall"] == pytest.approx(fits["kendall"].max(), rel=1e-5)
+    # a rerun with other measured fit/query times (a loaded machine) gives the same grid
+    slow = results.assign(init_s=results["init_s"] * 3.0, query_arch_s=results["query_arch_s"] + 1)
+    write_tradeoff_tables(task, slow, tmp_path / "slow")
+    again_grid = pd.read_csv(tmp_path / "slow" / "tradeoff.csv")
+    decided = ["init_budget_s", "query_budget_s", "candidates", "best", "kendall"]
+    pd.testing.assert_frame_equal(again_grid[decided], grid[decided])
     # the cheapest cell in both budgets admits no training set and no partial training
     cheap = grid[(grid["init_budget_s"] == grid["init_budget_s"].min())]
     assert set(cheap["train_size"].dropna()) <= {0}

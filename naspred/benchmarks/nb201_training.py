@@ -26,6 +26,12 @@ TPAMI 2021):
   differenced). A file whose times look cumulative (non-decreasing and growing
   with the epoch for most archs) is reported with a warning.
 
+  The file is unpickled *restricted* (:class:`_CurvesUnpickler`): only the types the
+  format is made of -- dicts, lists, strings, numbers, and numpy arrays and scalars --
+  are admitted; any other global a pickle names (``os.system``, a class's
+  constructor) is refused with :class:`~naspred.errors.BenchmarkFileError` before it
+  is looked up, so a file from elsewhere cannot run code.
+
 * :func:`load_nats_bench` asks the NATS-Bench API (``pip install nats_bench``, data
   files under ``$TORCH_HOME``) for every epoch of every arch of the topology
   search space (``api.get_more_info(index, dataset, iepoch=e, hp=hp,
@@ -56,6 +62,28 @@ from naspred.benchmarks.task import Task
 from naspred.errors import BenchmarkFileError, InvalidInputError, NaspredError
 
 log = logging.getLogger(__name__)
+
+#: The globals a NASLib curves pickle may name: the containers and numpy's array and
+#: scalar reconstruction (``numpy.core`` before numpy 2, ``numpy._core`` after), and
+#: the codec protocol-2 pickles use for an array's bytes. Nothing that runs code or
+#: touches files.
+SAFE_PICKLE_GLOBALS: frozenset[tuple[str, str]] = frozenset(
+    {
+        ("collections", "OrderedDict"),
+        ("_codecs", "encode"),
+        ("numpy", "ndarray"),
+        ("numpy", "dtype"),
+        *(
+            (f"numpy.{core}.{module}", name)
+            for core in ("core", "_core")
+            for module, name in (
+                ("multiarray", "_reconstruct"),
+                ("multiarray", "scalar"),
+                ("numeric", "_frombuffer"),  # protocol 5
+            )
+        ),
+    }
+)
 
 #: Suite-Zero dataset name -> the key NB201 / NASLib / NATS-Bench use for it.
 NB201_DATASET_KEYS: dict[str, str] = {
@@ -163,6 +191,24 @@ def _looks_cumulative(times: list[list[float] | None]) -> bool:
     return bool(votes) and np.mean(votes) > 0.5
 
 
+class _ForbiddenGlobal(pickle.UnpicklingError):
+    """A pickle named a global outside :data:`SAFE_PICKLE_GLOBALS`."""
+
+
+class _CurvesUnpickler(pickle.Unpickler):
+    """An unpickler that admits only :data:`SAFE_PICKLE_GLOBALS`."""
+
+    def __init__(self, fh: Any, path: Path) -> None:
+        super().__init__(fh)
+        self.path = path
+
+    def find_class(self, module: str, name: str) -> Any:  # the pickle protocol's hook
+        """The global ``module.name`` if the format needs it; else refuse it unlooked-up."""
+        if (module, name) not in SAFE_PICKLE_GLOBALS:
+            raise _ForbiddenGlobal(f"{module}.{name}")
+        return super().find_class(module, name)
+
+
 def load_nb201_full_training(
     path: str | Path, dataset: str | None = None, times: str = "per_epoch"
 ) -> Task:
@@ -189,7 +235,15 @@ def load_nb201_full_training(
         raise BenchmarkFileError(path, "file not found", NASLIB_LAYOUT, NASLIB_GET_IT)
     try:
         with path.open("rb") as fh:
-            data = pickle.load(fh)
+            data = _CurvesUnpickler(fh, path).load()
+    except _ForbiddenGlobal as err:
+        raise BenchmarkFileError(
+            path,
+            f"refused: the pickle names the global {err}, which a learning-curve file "
+            "does not need (only dicts, lists, numbers, strings and numpy arrays are "
+            "admitted, so that loading it cannot run code)",
+            NASLIB_LAYOUT,
+        ) from None
     except (pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError) as err:
         raise BenchmarkFileError(
             path, f"not a readable pickle ({type(err).__name__}: {err})", NASLIB_LAYOUT

@@ -24,9 +24,9 @@ def compare(
     n_archs: Annotated[
         int, opt.n_archs_option("Archs per task, drawn by --seed from those with stored scores.")
     ] = 100,
-    batch_size: Annotated[int, typer.Option(help="Minibatch size for the proxies.")] = 32,
+    batch_size: Annotated[int, typer.Option(help="Minibatch size for the proxies.", min=1)] = 32,
     seed: Annotated[int, opt.seed_option("Seeds the archs, batch, init and bootstrap.")] = 0,
-    n_boot: Annotated[int, typer.Option(help="Bootstrap resamples for the CIs.")] = 1000,
+    n_boot: Annotated[int, typer.Option(help="Bootstrap resamples for the CIs.", min=1)] = 1000,
     live_baseline: Annotated[
         list[str] | None,
         typer.Option(

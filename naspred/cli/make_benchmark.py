@@ -14,7 +14,7 @@ from naspred.errors import InvalidInputError
 def make_benchmark(
     out: Annotated[
         Path,
-        opt.out_option("The learning-curve file (JSON lines); resumed if it exists."),
+        opt.out_option("The learning-curve file (JSON lines); resumed if it exists.", file=True),
     ],
     space: Annotated[str, typer.Option(help="Search space.")] = "nasbench201",
     n_archs: Annotated[
@@ -39,8 +39,8 @@ def make_benchmark(
     ] = None,
     download: opt.Download = False,
     dataset: Annotated[str, typer.Option(help="cifar10 or cifar100.")] = "cifar10",
-    epochs: Annotated[int, typer.Option(help="Training epochs per arch.")] = 12,
-    batch_size: Annotated[int, typer.Option(help="Training minibatch size.")] = 128,
+    epochs: Annotated[int, typer.Option(help="Training epochs per arch.", min=1)] = 12,
+    batch_size: Annotated[int, typer.Option(help="Training minibatch size.", min=1)] = 128,
     lr: Annotated[float, typer.Option(help="Initial learning rate (cosine to 0, per step).")] = 0.1,
     momentum: Annotated[float, typer.Option(help="SGD momentum.")] = 0.9,
     weight_decay: Annotated[float, typer.Option(help="Weight decay.")] = 5e-4,

@@ -19,6 +19,7 @@ File options (``--curves``) are repeatable only: a comma may belong to a path.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -111,6 +112,83 @@ def int_list_option(name: str, help: str, default: str) -> Any:
 # ---- archs --------------------------------------------------------------------------
 
 
+def _is_file_path(value: Path, what: str) -> None:
+    """Raise :class:`typer.BadParameter` unless a file can be written at ``value``."""
+    if value.is_dir():
+        raise typer.BadParameter(f"{value} is a directory; give the path of a {what} file")
+    _check_creatable(value.parent if not value.exists() else value, value)
+
+
+def _is_dir_path(value: Path, what: str) -> None:
+    """Raise :class:`typer.BadParameter` unless ``value`` is or can become a directory."""
+    if value.exists() and not value.is_dir():
+        raise typer.BadParameter(
+            f"{value} is a file; give a directory for the {what} (it is created if missing)"
+        )
+    _check_creatable(value, value)
+
+
+def _check_creatable(place: Path, value: Path) -> None:
+    """``place`` (or, if it does not exist yet, its nearest existing parent) must be a
+    writable directory, or ``value`` a writable file, for ``value`` to be written."""
+    existing = place
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if existing.is_file() and existing != value:
+        raise typer.BadParameter(f"cannot create {value}: {existing} is a file")
+    if not os.access(existing, os.W_OK):
+        raise typer.BadParameter(f"cannot write {value}: {existing} is not writable")
+
+
+def _out_dir(value: Path | None) -> Path | None:
+    if value is not None:
+        _is_dir_path(value, "outputs")
+    return value
+
+
+def _out_file(value: Path | None) -> Path | None:
+    if value is not None:
+        _is_file_path(value, "JSON-lines output")
+    return value
+
+
+def _store_file(value: Path | None) -> Path | None:
+    if value is not None:
+        _is_file_path(value, "results-store (JSON lines)")
+    return value
+
+
+def _device(ctx: typer.Context, value: str) -> str:
+    """``--device``, checked against what this machine has before any work starts
+    (only its spelling with ``--backend ray``, whose workers may be machines with GPUs
+    that this one lacks)."""
+    if value == "cpu":
+        return value  # the default: no need to import torch to know it exists
+    import torch
+
+    available = ["cpu"]
+    if torch.cuda.is_available():
+        available += ["cuda"] + [f"cuda:{i}" for i in range(torch.cuda.device_count())]
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        available.append("mps")
+    try:
+        device = torch.device(value)
+    except (RuntimeError, ValueError):
+        device = None
+    if device is None or device.type not in ("cpu", "cuda", "mps"):
+        raise typer.BadParameter(
+            f"{value!r} is not a torch device; available here: {', '.join(available)}"
+        )
+    if str(device) not in available and ctx.params.get("backend") != "ray":
+        raise typer.BadParameter(
+            f"{value!r} is not available on this machine (torch {torch.__version__}"
+            f"{', built without CUDA' if torch.version.cuda is None else ''}); "
+            f"available here: {', '.join(available)}"
+        )
+    return value
+
+
 def keys_file_option(help: str) -> Any:
     """``--keys-file``: a text file of arch keys, checked to exist before the run."""
     return typer.Option(
@@ -119,8 +197,8 @@ def keys_file_option(help: str) -> Any:
 
 
 def n_archs_option(help: str, default: str | bool = True) -> Any:
-    """``--n-archs``: how many archs a run draws."""
-    return typer.Option("--n-archs", help=help, show_default=default)
+    """``--n-archs``: how many archs a run draws (at least 1)."""
+    return typer.Option("--n-archs", help=help, show_default=default, min=1)
 
 
 # ---- images and hardware ---------------------------------------------------------------
@@ -139,8 +217,20 @@ def data_root_option(help: str) -> Any:
 Download = Annotated[
     bool, typer.Option("--download", help="Download CIFAR into --data-root if it is not there.")
 ]
-Device = Annotated[str, typer.Option("--device", help="Torch device: cpu, cuda or cuda:N.")]
-Backend = Annotated[str, typer.Option("--backend", help="local (worker processes), ray or serial.")]
+Device = Annotated[
+    str,
+    typer.Option(
+        "--device", help="Torch device: cpu, cuda or cuda:N (checked at start).", callback=_device
+    ),
+]
+Backend = Annotated[
+    str,
+    typer.Option(
+        "--backend",
+        help="local (worker processes), ray or serial.",
+        is_eager=True,  # read first, so that the --device check knows it
+    ),
+]
 RayAddress = Annotated[
     str | None,
     typer.Option(
@@ -151,25 +241,41 @@ RayAddress = Annotated[
         show_default=False,
     ),
 ]
-TorchThreads = Annotated[int, typer.Option("--torch-threads", help="Torch threads per worker.")]
+TorchThreads = Annotated[
+    int,
+    typer.Option(
+        "--torch-threads",
+        min=1,
+        help="Torch threads per worker (scores differ in the last digits with it; "
+        "a resumed run must use the same).",
+    ),
+]
 
 
 def n_jobs_option(help: str, default: str) -> Any:
     """``--n-jobs``: parallel workers; ``default`` says how many when omitted."""
-    return typer.Option("--n-jobs", help=help, show_default=default)
+    return typer.Option("--n-jobs", help=help, show_default=default, min=1)
 
 
 # ---- outputs and running ----------------------------------------------------------------
 
 
-def out_option(help: str, default: str | bool = True) -> Any:
-    """``--out``; ``default`` names the ``results/...`` place used when it is omitted."""
-    return typer.Option("--out", help=help, show_default=default)
+def out_option(help: str, default: str | bool = True, *, file: bool = False) -> Any:
+    """``--out``: an output directory (a file with ``file=True``), checked before the
+    run to be one that can be written; ``default`` names the ``results/...`` place
+    used when it is omitted."""
+    return typer.Option(
+        "--out", help=help, show_default=default, callback=_out_file if file else _out_dir
+    )
 
 
 def store_option() -> Any:
-    """``--store``: a resumable study's results store."""
-    return typer.Option("--store", help="Results store (JSON lines); a rerun resumes from it.")
+    """``--store``: a resumable study's results store, a file checked before the run."""
+    return typer.Option(
+        "--store",
+        help="Results store (JSON lines); a rerun resumes from it.",
+        callback=_store_file,
+    )
 
 
 Progress = Annotated[
@@ -221,18 +327,37 @@ def split_list(
     return items
 
 
-def int_list(values: Iterable[str] | None, option: str) -> list[int]:
+def int_list(values: Iterable[str] | None, option: str, minimum: int = 0) -> list[int]:
     """Integers of a repeatable comma-list option, where ``lo-hi`` is a range:
-    ``["0-2", "5"]`` gives ``[0, 1, 2, 5]``."""
+    ``["0-2", "5"]`` gives ``[0, 1, 2, 5]``.
+
+    Args:
+        values: the option's values as given (None or empty: no values, ``[]``).
+        option: the option's name, for messages (``"--seeds"``).
+        minimum: the least value allowed (1 for sizes and epochs).
+
+    Raises:
+        InvalidInputError: naming ``option``, for an item that is not an integer or a
+            range, an empty range (``4-0``), a value below ``minimum``, or values that
+            give no integer at all (``--seeds ,``).
+    """
+    given = [str(v) for v in values or ()]
     out: list[int] = []
-    for item in split_list(values):
+    for item in split_list(given):
         lo, sep, hi = item.partition("-")
         try:
-            out += list(range(int(lo), int(hi) + 1)) if sep else [int(lo)]
+            got = list(range(int(lo), int(hi) + 1)) if sep else [int(lo)]
         except ValueError:
             raise InvalidInputError(
-                f"{option}: {item!r} is not an integer or a range lo-hi (e.g. '0-4')"
+                f"{option}: {item!r} is not an integer list; use e.g. 0,1,2 or a range 0-4"
             ) from None
+        if not got:
+            raise InvalidInputError(f"{option}: {item!r} is an empty range; write it low-high")
+        if min(got) < minimum:
+            raise InvalidInputError(f"{option}: {item!r} has a value below {minimum}")
+        out += got
+    if given and not out:
+        raise InvalidInputError(f"{option}: {given!r} holds no integer; use e.g. 0,1,2 or 0-4")
     return out
 
 
@@ -278,21 +403,35 @@ def read_keys(path: Path | None, space: str) -> list[str] | None:
         space: the search space the archs belong to (the task's).
 
     Raises:
+        InvalidInputError: naming ``--keys-file`` and the file, if it cannot be read,
+            is not text, or holds no arch.
         ArchKeyError: a line that is no arch of ``space``, named by file and line.
     """
     if path is None:
         return None
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise InvalidInputError(
+            f"--keys-file {path}: not a text file; give one arch per line"
+        ) from None
+    except OSError as err:
+        raise InvalidInputError(
+            f"--keys-file {path}: cannot be read ({err.strerror or err})"
+        ) from None
     from naspred.spaces import arch_type  # loads torch: not at import, for `naspred --help`
 
     cls = arch_type(space)
     keys = []
-    for number, line in enumerate(path.read_text().splitlines(), start=1):
+    for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         try:
             keys.append(cls.from_key(line.strip()).to_key())
         except ArchKeyError as err:
             raise ArchKeyError(f"{path} line {number}: {err}") from None
+    if not keys:
+        raise InvalidInputError(f"--keys-file {path}: holds no arch; give one arch per line")
     return keys
 
 

@@ -22,7 +22,7 @@ def predictors(
         list[str] | None, opt.int_list_option("--train-sizes", "Training-set sizes", TRAIN_SIZES)
     ] = None,
     seeds: Annotated[list[str] | None, opt.seeds_option(SEEDS)] = None,
-    test_size: Annotated[int, typer.Option(help="Held-out archs per task and seed.")] = 1000,
+    test_size: Annotated[int, typer.Option(help="Held-out archs per task and seed.", min=1)] = 1000,
     suite_zero_dir: opt.SuiteZeroDir = None,
     embedded: opt.Embedded = None,
     curves: opt.CurveFiles = None,
@@ -43,7 +43,7 @@ def predictors(
 
     specs = opt.predictor_specs(predictor or model_based_predictors())
     opt.check_predictors(specs)  # before loading tasks: a typo fails at once
-    sizes = opt.int_list(train_sizes or [TRAIN_SIZES], "--train-sizes")
+    sizes = opt.int_list(train_sizes or [TRAIN_SIZES], "--train-sizes", minimum=1)
     seed_list = opt.int_list(seeds or [SEEDS], "--seeds")
     chosen = load_tasks(
         opt.split_list(task), suite_zero=suite_zero_dir, embedded=embedded, curves=curves or ()

@@ -68,7 +68,7 @@ def compute(
         int | None, opt.n_jobs_option("Workers.", default="every CPU (local), cluster's (ray)")
     ] = None,
     seed: Annotated[int, opt.seed_option("Arch sample, initialisation, minibatch.")] = 0,
-    batch_size: Annotated[int, typer.Option(help="Minibatch of the data proxies.")] = 32,
+    batch_size: Annotated[int, typer.Option(help="Minibatch of the data proxies.", min=1)] = 32,
     fresh_batches: Annotated[
         bool,
         typer.Option(
@@ -88,7 +88,7 @@ def compute(
     download: opt.Download = False,
     chunk_size: Annotated[
         int | None,
-        typer.Option(help="Archs per unit of parallel work.", show_default="automatic"),
+        typer.Option(help="Archs per unit of parallel work.", show_default="automatic", min=1),
     ] = None,
     torch_threads: opt.TorchThreads = 1,
     suite_zero_dir: opt.SuiteZeroDir = None,

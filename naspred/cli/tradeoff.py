@@ -35,7 +35,9 @@ def tradeoff(
     seeds: Annotated[list[str] | None, opt.seeds_option(SEEDS)] = None,
     test_size: Annotated[
         int | None,
-        typer.Option(help="Held-out archs per seed.", show_default="200, or half a smaller task's"),
+        typer.Option(
+            help="Held-out archs per seed.", show_default="200, or half a smaller task's", min=1
+        ),
     ] = None,
     suite_zero_dir: opt.SuiteZeroDir = None,
     embedded: opt.Embedded = None,
@@ -65,8 +67,8 @@ def tradeoff(
 
     specs = opt.predictor_specs(predictor or DEFAULT_PREDICTORS)
     opt.check_predictors(specs)  # before loading tasks: a typo fails at once
-    sizes = opt.int_list(train_sizes or [TRAIN_SIZES], "--train-sizes")
-    epochs = opt.int_list(query_epochs, "--query-epochs") or None
+    sizes = opt.int_list(train_sizes or [TRAIN_SIZES], "--train-sizes", minimum=1)
+    epochs = opt.int_list(query_epochs, "--query-epochs", minimum=1) or None
     seed_list = opt.int_list(seeds or [SEEDS], "--seeds")
     found = load_tasks(
         opt.split_list(task), suite_zero=suite_zero_dir, embedded=embedded, curves=curves or ()

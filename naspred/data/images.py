@@ -9,7 +9,8 @@ Three sources, all giving normalised ``float32`` images ``(B, 3, 32, 32)`` and
   the official archive first (as torchvision does). Given no directory it reads the
   copy ``naspred data fetch cifar10`` (or ``cifar100``) put in naspred's data cache.
 * :func:`load_npz_sample` reads an ``.npz`` with ``train_x`` (uint8 NCHW) and
-  ``train_y``, such as the CIFAR-10 sample the tests use.
+  ``train_y``, such as the CIFAR-10 sample the tests use, and refuses one of another
+  shape, dtype or label range, naming the file and the array.
 * :func:`noise_batch` is the documented *fallback* for offline first runs:
   seeded standard-normal images (already in normalised units) with seeded
   uniform labels. It is logged as a warning every time it is used, because
@@ -30,7 +31,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from naspred.errors import DataUnavailableError, InvalidInputError
+from naspred.errors import BenchmarkFileError, DataUnavailableError, InvalidInputError
 from naspred.fetch import download as download_file
 from naspred.fetch import fetched_dir, get_source
 
@@ -154,15 +155,75 @@ def load_cifar(
     return np.concatenate(images), np.concatenate(labels)
 
 
-def load_npz_sample(path: str | Path, train: bool = True) -> tuple[np.ndarray, np.ndarray]:
-    """``(x, y)`` from an npz holding ``train_x``/``train_y`` (and ``test_x``/``test_y``),
-    images uint8 ``(n, 3, 32, 32)``."""
+def load_npz_sample(
+    path: str | Path, train: bool = True, num_classes: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(x, y)`` from an npz holding ``train_x``/``train_y`` (and ``test_x``/``test_y``):
+    images uint8 ``(n, 3, 32, 32)``, integer labels ``(n,)``.
+
+    Args:
+        path: the ``.npz`` file.
+        train: the ``train_`` arrays, else the ``test_`` ones.
+        num_classes: if given, every label must lie in ``0..num_classes-1`` (labels
+            are never wrapped into range: a label out of range means the file is not
+            of this dataset).
+
+    Raises:
+        DataUnavailableError: there is no file at ``path``.
+        BenchmarkFileError: naming the file, the array and the expected shape, for a
+            file that is not an npz, lacks an array, or holds arrays of another
+            shape, dtype or label range.
+    """
     path = Path(path)
     if not path.is_file():
         raise DataUnavailableError(f"no sample file at {path}")
     split = "train" if train else "test"
-    with np.load(path) as data:
-        return data[f"{split}_x"].astype(np.uint8), data[f"{split}_y"].astype(np.int64)
+    layout = f"{split}_x uint8 (n, 3, 32, 32) and {split}_y integer labels (n,)"
+    try:
+        data = np.load(path, allow_pickle=False)
+    except ValueError:  # numpy's message here suggests unpickling the file: not for us
+        raise BenchmarkFileError(path, "not an .npz file (a zip of .npy arrays)", layout) from None
+    except OSError as err:
+        raise BenchmarkFileError(path, f"cannot be read ({err})", layout) from None
+    if not isinstance(data, np.lib.npyio.NpzFile):
+        raise BenchmarkFileError(path, "holds one array, not an .npz of named arrays", layout)
+    with data:
+        missing = [k for k in (f"{split}_x", f"{split}_y") if k not in data.files]
+        if missing:
+            raise BenchmarkFileError(
+                path, f"no array {', '.join(missing)} (it has {', '.join(data.files)})", layout
+            )
+        try:
+            x, y = data[f"{split}_x"], data[f"{split}_y"]
+        except ValueError as err:  # an object array, which would need pickle
+            raise BenchmarkFileError(path, f"unreadable array ({err})", layout) from None
+    _check_sample(path, split, x, y, num_classes, layout)
+    return x, y.astype(np.int64)
+
+
+def _check_sample(
+    path: Path, split: str, x: np.ndarray, y: np.ndarray, num_classes: int | None, layout: str
+) -> None:
+    """Raise :class:`BenchmarkFileError` unless ``x``/``y`` are images and their labels."""
+    if x.dtype != np.uint8 or x.ndim != 4 or x.shape[1:] != (3, 32, 32):
+        raise BenchmarkFileError(
+            path,
+            f"{split}_x is {x.dtype} {x.shape}, not uint8 (n, 3, 32, 32) (channels first)",
+            layout,
+        )
+    if not np.issubdtype(y.dtype, np.integer) or y.shape != (len(x),):
+        raise BenchmarkFileError(
+            path,
+            f"{split}_y is {y.dtype} {y.shape}, not integer labels ({len(x)},), one per image",
+            layout,
+        )
+    if len(y) and (int(y.min()) < 0 or (num_classes is not None and int(y.max()) >= num_classes)):
+        allowed = f"0..{num_classes - 1}" if num_classes is not None else ">= 0"
+        raise BenchmarkFileError(
+            path,
+            f"{split}_y holds labels {int(y.min())}..{int(y.max())}, outside {allowed}",
+            f"labels {allowed} (the dataset's classes)",
+        )
 
 
 def normalise(images: np.ndarray, dataset: str = "cifar10") -> torch.Tensor:
@@ -220,11 +281,12 @@ class BatchProvider:
     ) -> BatchProvider:
         """The first that works of: the CIFAR directory ``root`` (downloading when asked),
         the ``npz`` sample, the CIFAR copy in naspred's data cache when neither is given
-        (``naspred data fetch cifar10``), and (if ``fallback``) Gaussian noise, logged as a
-        warning.
+        (``naspred data fetch cifar10``), and (if ``fallback``, and only when neither
+        ``root`` nor ``npz`` was given) Gaussian noise, logged as a warning. A given
+        ``root`` or ``npz`` that cannot be read is an error, never noise.
 
-        ``npz`` holds CIFAR-10 images; for ``cifar100`` it is used only if given
-        explicitly, with labels taken modulo 100 (they remain real images)."""
+        ``npz`` holds images of ``dataset``: its labels must lie in the dataset's
+        class range (a file with labels outside it is refused, never wrapped)."""
         dataset = _check_dataset(dataset)
         reasons = []
         if root is not None:
@@ -235,11 +297,14 @@ class BatchProvider:
                 reasons.append(str(err))
         if npz is not None:
             try:
-                x, y = load_npz_sample(npz)
-                return cls(dataset, x, y % NUM_CLASSES[dataset], f"sample {npz}")
+                x, y = load_npz_sample(npz, num_classes=NUM_CLASSES[dataset])
+                return cls(dataset, x, y, f"sample {npz}")
             except DataUnavailableError as err:
                 reasons.append(str(err))
-        fetched = fetched_dir(dataset) if root is None and npz is None else None
+        if reasons:
+            # data was asked for and none of it could be read: an error, never noise
+            raise DataUnavailableError("no image data for proxies: " + "; ".join(reasons))
+        fetched = fetched_dir(dataset)
         if fetched is not None:
             x, y = load_cifar(fetched, dataset, train=True)
             return cls(dataset, x, y, f"{dataset} from {fetched} (fetched)")

@@ -356,7 +356,8 @@ class CompareResult:
         proxy: the new proxy's registered name.
         table: one row per (task, proxy): correlations with CIs, ``p_new_better``,
             ``rank`` within the task, ``kind`` (new / stored / live).
-        ranks: mean rank per proxy over tasks (:func:`mean_ranks`).
+        ranks: mean rank per proxy over tasks (:func:`ranking`): every proxy, one
+            with no finite score unranked, with its ``non_finite`` of ``archs`` count.
         similarity: tasks x (``val_accuracy`` + baselines): the new proxy's Spearman
             with each, on the compared archs.
         scores: one row per (task, arch): ``val_accuracy`` and every proxy compared.
@@ -420,6 +421,7 @@ def _score(
         )
         for i, chunk in enumerate(chunks)
     ]
+    _check_threads(journal, units, task)
     run = run_units(units, journal, retry_failed=retry_failed, progress=progress, desc=task.name)
     if run.failed:
         raise NaspredError(
@@ -438,6 +440,23 @@ def _score(
             for f in row["failures"]
         ]
     return {name: np.concatenate(parts[name]) for name in names}
+
+
+def _check_threads(journal: Journal, units: Sequence[Unit], task: Task) -> None:
+    """Refuse to resume from units scored with another torch thread count than this
+    process's (scores differ in the last digits with it); rows journaled before the
+    count was recorded resume as they are."""
+    now = torch.get_num_threads()
+    for unit in units:
+        row = journal.get(unit.key)
+        before = None if row is None else row.get("torch_threads")
+        if before is not None and int(before) != now:
+            raise NaspredError(
+                f"{journal.path}: {task.name} scores were computed with {before} torch "
+                f"threads, this run uses {now} (scores differ in the last digits with the "
+                f"thread count); resume with {before} (OMP_NUM_THREADS={before}, or "
+                "--torch-threads where the command has it) or write to another --out"
+            )
 
 
 def run_compare(
@@ -536,13 +555,53 @@ def run_compare(
     result = CompareResult(
         proxy=name,
         table=table,
-        ranks=mean_ranks(table),
+        ranks=ranking(table),
         similarity=pd.DataFrame.from_dict(similarity, orient="index"),
         scores=pd.concat(score_frames, ignore_index=True),
         failures=failures,
     )
     _write(result, out, n_boot=n_boot, seed=seed, batch_size=batch_size)
+    _check_scored(result)
     return result
+
+
+def ranking(table: pd.DataFrame) -> pd.DataFrame:
+    """:func:`mean_ranks` of the comparison, with every proxy listed: one with no
+    finite score on any task (a proxy that failed on every arch) stays in, unranked
+    (``mean_rank`` NaN, ``tasks`` 0), and each row says on how many of the compared
+    archs the proxy had no finite score (``non_finite`` of ``archs``)."""
+    ranks = mean_ranks(table)
+    counts = table.groupby("proxy", sort=False).agg(
+        archs=("n", "sum"), non_finite=("n_nonfinite", "sum")
+    )
+    counts["archs"] += counts["non_finite"]
+    missing = [p for p in counts.index if p not in set(ranks["proxy"])]
+    if missing:
+        unranked = pd.DataFrame({"proxy": missing, "mean_rank": math.nan, "tasks": 0})
+        ranks = pd.concat([ranks, unranked], ignore_index=True)
+    return ranks.join(counts, on="proxy")
+
+
+def _check_scored(result: CompareResult) -> None:
+    """A baseline with no finite score on any compared arch is logged as a warning (it
+    is listed unranked); the new proxy failing on every arch of every task is an error,
+    raised once the outputs (``failures.csv`` with its errors) are written."""
+    for row in result.ranks[result.ranks["tasks"] == 0].itertuples():
+        if row.proxy == result.proxy:
+            first = next((f.error for f in result.failures if f.proxy == result.proxy), "")
+            where = result.files[0].parent if result.files else "the output directory"
+            raise NaspredError(
+                f"proxy {result.proxy} has no finite score on any of the {row.archs} archs "
+                f"compared (it failed on {len(result.failures)} computations"
+                + (f", first: {first}" if first else "")
+                + f"); nothing to rank it by -- the errors are in {where}/failures.csv"
+            )
+        log.warning(
+            "baseline %s has no finite score on any of the %d archs compared "
+            "(failed or NaN on every one); it is listed unranked",
+            row.proxy,
+            row.archs,
+        )
 
 
 __all__ = [

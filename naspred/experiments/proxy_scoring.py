@@ -26,9 +26,10 @@ to a temporary file that then replaces it (``os.replace``, atomic), so the json 
 always a complete, loadable file. A killed run leaves at worst a last journal line
 cut short (dropped on restart, that arch is scored again); a rerun with the same
 arguments reads the json and the journal and skips every (arch, proxy) pair already
-there. Settings that change scores (seed, batch size, data source) are recorded in
-each journal line; resuming with different ones is refused rather than mixing them
-in one file. One run at a time may write a given file.
+there. Settings that change scores (seed, batch size, data source, torch thread
+count) are recorded in each journal line; resuming with different ones is refused
+rather than mixing them in one file (journals from before the thread count was
+recorded resume with any count). One run at a time may write a given file.
 
 Non-finite scores are written as ``null``, as the Suite-Zero release does (JSON
 has no NaN). Population proxies (``voting``) are recomputed over all the task's
@@ -58,14 +59,28 @@ from naspred.parallel import Backend, default_n_jobs
 
 log = logging.getLogger(__name__)
 
-#: Settings that change scores; a resumed run must use the same ones.
-SETTINGS = ("seed", "batch_size", "data", "fresh_batches")
+#: Settings that change scores; a resumed run must use the same ones. The torch
+#: thread count changes them in the last digits (reductions are summed in another
+#: order), so a journal mixing two counts would not be one run's scores.
+SETTINGS = ("seed", "batch_size", "data", "fresh_batches", "torch_threads")
 
 
 def _settings_of(row: Mapping[str, Any]) -> dict[str, Any]:
     """A journal row's settings (rows from before ``fresh_batches`` existed used one
-    shared batch)."""
+    shared batch; rows from before ``torch_threads`` was recorded have None there,
+    and resume with any count)."""
     return {k: row.get(k, False if k == "fresh_batches" else None) for k in SETTINGS}
+
+
+def scoring_threads(backend: str, torch_threads: int | None) -> int | None:
+    """The torch threads a scoring run's proxies will use: ``torch_threads`` in the
+    workers of ``local``/``ray``, this process's count with ``serial`` (which leaves
+    the process as it is); None where it is the workers' torch default."""
+    if backend == "serial":
+        import torch
+
+        return int(torch.get_num_threads())
+    return torch_threads
 
 
 @dataclass
@@ -210,6 +225,7 @@ def score_chunk(chunk: ScoreChunk) -> dict[str, Any]:
             times.setdefault(name, []).extend(took[name])
     return {
         "keys": list(chunk.keys),
+        "torch_threads": int(torch.get_num_threads()),  # what these scores were computed with
         "scores": {name: [float(v) for v in values] for name, values in scores.items()},
         "times": {name: [float(v) for v in values] for name, values in times.items()},
         "failures": [
@@ -274,7 +290,9 @@ def compute_task_scores(
         download: fetch CIFAR into ``data_root`` if it is missing.
         chunk_size: archs per unit of parallel work (and per journal write); default:
             small enough that each worker gets several chunks, at most 16.
-        torch_threads: torch threads per worker (local, ray backends).
+        torch_threads: torch threads per worker (local, ray backends). The count the
+            scores are computed with (this process's with ``serial``) is recorded in
+            the journal; resuming with another is refused (:class:`NaspredError`).
         progress: show a progress bar.
         retry_failed: score again the archs where a requested proxy failed before
             (its score is null), e.g. after an out-of-memory error; by default a
@@ -314,6 +332,7 @@ def compute_task_scores(
         "batch_size": batch_size if needs_data else None,
         "data": data_label,
         "fresh_batches": fresh,
+        "torch_threads": scoring_threads(backend, torch_threads),
     }
 
     journal_path, failures_path = sidecar_paths(out_json)
@@ -478,8 +497,17 @@ class _SuiteZeroFile:
         before = self.settings.get((space, dataset))
         if before is None:
             return
+        threads = before["torch_threads"], settings.get("torch_threads")
+        if None not in threads and threads[0] != threads[1]:
+            raise NaspredError(
+                f"{self.journal} holds {space}/{dataset} scores computed with "
+                f"--torch-threads {threads[0]}, this run would use {threads[1]} (scores "
+                f"differ in the last digits with the thread count); resume with "
+                f"--torch-threads {threads[0]} or write to another --out directory"
+            )
         # batch size and data source matter only when both runs used data
         names = SETTINGS if "none" not in (before["data"], settings["data"]) else ("seed",)
+        names = tuple(k for k in names if k != "torch_threads")
         diff = {k: (before[k], settings[k]) for k in names if before[k] != settings[k]}
         if diff:
             changes = ", ".join(f"{k}: {a!r} -> {b!r}" for k, (a, b) in diff.items())
@@ -548,6 +576,8 @@ class _SuiteZeroFile:
                     "times": {p: finite_or_none(v[i]) for p, v in result["times"].items()},
                     "targets": self.targets.get((space, dataset, key)),
                     **settings,
+                    # the count the worker reports having used (the same, unless unset)
+                    "torch_threads": result.get("torch_threads", settings.get("torch_threads")),
                 }
             )
         fails = [{"space": space, "dataset": dataset, **f} for f in result["failures"]]
@@ -559,7 +589,7 @@ class _SuiteZeroFile:
             append_lines(self.failures, fails)
         for row in rows:
             self._merge(row)
-        self.settings[(space, dataset)] = dict(settings)
+        self.settings[(space, dataset)] = _settings_of(rows[-1]) if rows else dict(settings)
         self.write()
 
     def population(self, space: str, dataset: str, names: Sequence[str]) -> None:

@@ -8,9 +8,11 @@ features need, the zero-cost proxies it reads, plus its query time). On a task
 with per-epoch learning curves and epoch times, every predictor is evaluated
 (Kendall tau on a held-out test set, several seeds) over a grid of training-set
 sizes and partial-training epochs, and its costs are charged in seconds from the
-recorded epoch times, stored proxy times and the measured fit/query times. For
-each (init budget, query budget) cell of a grid, the best predictor whose costs
-fit both budgets is the one shown, as in the paper's figure:
+recorded epoch times and stored proxy times (``init_data_s``, ``query_data_s``;
+the measured fit/query times are recorded beside, in ``init_s`` and
+``query_arch_s``, but as they move with the machine's load they decide nothing).
+For each (init budget, query budget) cell of a grid, the best predictor whose
+recorded costs fit both budgets is the one shown, as in the paper's figure:
 
 * model-based predictors (xgb, ngb, ...) pay only initialisation;
 * learning-curve predictors (early stopping, SoTL, SoTL-E, LCE) only query;

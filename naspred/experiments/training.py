@@ -48,7 +48,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from naspred.data.images import load_cifar, load_npz_sample, normalise
+from naspred.data.images import NUM_CLASSES, load_cifar, load_npz_sample, normalise
 from naspred.errors import InvalidInputError
 from naspred.spaces import get_space
 from naspred.spaces.base import SearchSpace
@@ -212,8 +212,9 @@ class DataSource:
 @lru_cache(maxsize=4)
 def _load_source(source: DataSource) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     if source.npz is not None:
-        train = load_npz_sample(source.npz, train=True)
-        val = load_npz_sample(source.npz, train=False)
+        classes = NUM_CLASSES.get(source.dataset)
+        train = load_npz_sample(source.npz, train=True, num_classes=classes)
+        val = load_npz_sample(source.npz, train=False, num_classes=classes)
     else:
         train = load_cifar(source.root, source.dataset, train=True, download=source.download)
         val = load_cifar(source.root, source.dataset, train=False)
