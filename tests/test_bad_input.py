@@ -98,7 +98,7 @@ def _keys_files(tmp_path: Path) -> dict[str, tuple[Path, str]]:
         "missing": (tmp_path / "absent.txt", "does not exist"),
         "directory": (tmp_path / "adir", "is a directory"),
         "not text": (binary, "not a text file"),
-        "no key": (empty, "holds no key"),
+        "no key": (empty, "holds no arch"),
     }
 
 

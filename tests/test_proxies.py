@@ -242,8 +242,12 @@ def test_missing_directory_and_offline_fallback(
         load_cifar(tmp_path, "cifar100")
     with pytest.raises(DataUnavailableError):
         BatchProvider.from_source("cifar10", root=tmp_path, fallback=False)
+    # a directory that was asked for and is not there is an error, never noise
+    with pytest.raises(DataUnavailableError, match="cifar-100-python"):
+        BatchProvider.from_source("cifar100", root=tmp_path)
+    # noise only when no data was asked for (and none was fetched), with a warning
     with caplog.at_level(logging.WARNING, logger="naspred.data.images"):
-        provider = BatchProvider.from_source("cifar100", root=tmp_path)
+        provider = BatchProvider.from_source("cifar100")
     assert provider.is_fallback and "FALLING BACK" in caplog.text
     x, y = provider.batch(32, seed=1)
     assert x.shape == (32, 3, 32, 32) and int(y.max()) < 100
