@@ -61,9 +61,7 @@ def compute(
     device: opt.Device = "cpu",
     backend: opt.Backend = "local",
     ray_address: opt.RayAddress = None,
-    n_jobs: Annotated[
-        int | None, opt.n_jobs_option("Workers.", default="every CPU (local), cluster's (ray)")
-    ] = None,
+    n_jobs: opt.NJobs = None,
     seed: Annotated[int, opt.seed_option("Arch sample, initialisation, minibatch.")] = 0,
     batch_size: Annotated[int, typer.Option(help="Minibatch of the data proxies.")] = 32,
     fresh_batches: Annotated[
@@ -104,11 +102,7 @@ def compute(
     opt.check_image_source(npz, data_root, required=False)
     names = opt.split_list(proxy) or proxy_names()
     keys = opt.read_keys(keys_file)
-    if device.startswith("cuda") and backend != "serial" and (n_jobs or 0) != 1:
-        typer.secho(
-            "note: each worker uses the GPU; consider --n-jobs 1 (or a few) with cuda",
-            err=True,
-        )
+    opt.note_gpu_workers(device, backend, n_jobs)
     for chosen in _tasks(opt.split_list(task), suite_zero_dir, embedded):
         space = chosen.space if not isinstance(chosen, str) else chosen.split("/")[0]
         summary = compute_task_scores(
