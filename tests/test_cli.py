@@ -178,7 +178,7 @@ def test_an_internal_key_error_is_a_bug_with_its_traceback(
     def broken(*args: object, **kwargs: object) -> None:
         raise KeyError("x")
 
-    monkeypatch.setattr(naspred.benchmarks, "load_tasks", broken)
+    monkeypatch.setattr(naspred.benchmarks, "describe_tasks", broken)
     result = runner.invoke(app, ["tasks"])
     assert result.exit_code == 1
     assert isinstance(result.exception, KeyError) and result.exception.args == ("x",)
@@ -193,7 +193,7 @@ def test_an_internal_key_error_prints_a_traceback_from_the_console() -> None:
         def broken(*args, **kwargs):
             raise KeyError("x")
 
-        naspred.benchmarks.load_tasks = broken
+        naspred.benchmarks.describe_tasks = broken
         from naspred.cli import main
         main()
         """

@@ -13,7 +13,7 @@ from naspred.errors import UnknownTaskError
 
 def list_proxies() -> None:
     """Every registered proxy: what it needs and the paper it follows."""
-    import pandas as pd
+    from tabulate import tabulate  # what DataFrame.to_markdown calls, without pandas' import
 
     from naspred.proxies import get_proxy, proxy_names
 
@@ -26,7 +26,7 @@ def list_proxies() -> None:
             needs = ", ".join(sorted(proxy.needs)) or "-"
         rows.append({"proxy": name, "data": "yes" if proxy.needs else "no", "needs": needs})
         rows[-1]["paper"] = proxy.paper
-    typer.echo(pd.DataFrame(rows).to_markdown(index=False))
+    typer.echo(tabulate(rows, headers="keys", tablefmt="pipe"))
 
 
 def compute(

@@ -14,8 +14,8 @@ def tasks(
     verbose: opt.Verbose = False,
 ) -> None:
     """List every task the installed sources provide, with sizes and metrics."""
-    from naspred.benchmarks import load_tasks, task_table
+    from naspred.benchmarks import describe_tasks
 
-    found = load_tasks(suite_zero=suite_zero_dir, embedded=embedded, curves=curves or ())
-    table = task_table(found).drop(columns=["source"])
+    table = describe_tasks(suite_zero=suite_zero_dir, embedded=embedded, curves=curves or ())
+    table = table.drop(columns=["source"])
     typer.echo(table.to_markdown(index=False))
