@@ -311,7 +311,15 @@ def _connect_ray(address: str | None) -> Any:
     if chosen:
         _check_reachable(chosen)
         log.info("connecting to the Ray cluster at %s", chosen)
-        ray.init(address=chosen, log_to_driver=False)
+        try:
+            ray.init(address=chosen, log_to_driver=False)
+        except ConnectionError as err:  # something listens there, but no driver gets in
+            cause = f": {err.__cause__}" if err.__cause__ is not None else ""
+            raise NaspredError(
+                f"the Ray cluster at {chosen} did not take this driver ({err}{cause}); check "
+                "that the address is the head's (`ray start --head --port=PORT`) and, if "
+                "it uses token authentication, that RAY_AUTH_TOKEN is set here"
+            ) from err
         return ray
     try:
         ray.init(address="auto", log_to_driver=False)

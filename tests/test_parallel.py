@@ -130,6 +130,32 @@ def test_ray_equals_serial_on_a_local_cluster(local_ray) -> None:
         parallel_map(_fails_on_three, range(5), backend="ray", progress=False)
 
 
+def test_a_cluster_that_refuses_the_driver_is_a_naspred_error(monkeypatch) -> None:
+    import socket
+
+    from naspred.errors import NaspredError
+
+    ray = pytest.importorskip("ray", reason="ray not installed (pip install 'naspred[ray]')")
+
+    def refuse(**_kwargs: object) -> None:
+        try:  # how ray.init reports a head that rejects the driver's token
+            raise RuntimeError("InvalidAuthToken: Authentication token is missing")
+        except RuntimeError as cause:
+            raise ConnectionError("Failed to connect to Ray cluster at 10.0.0.5:6379") from cause
+
+    monkeypatch.setattr(ray, "is_initialized", lambda: False)
+    monkeypatch.setattr(ray, "init", refuse)
+    with socket.socket() as listener:  # something answers, so the reachability check passes
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        address = f"127.0.0.1:{listener.getsockname()[1]}"
+        with pytest.raises(NaspredError) as err:
+            parallel_map(_fails_on_three, [1], backend="ray", address=address, progress=False)
+    message = str(err.value)
+    assert message.startswith(f"the Ray cluster at {address} did not take this driver")
+    assert "InvalidAuthToken" in message and "RAY_AUTH_TOKEN" in message
+
+
 _ORPHAN_SCRIPT = """
 import os, sys, time
 from pathlib import Path
