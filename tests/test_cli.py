@@ -170,6 +170,14 @@ def test_a_multi_line_message_is_printed_on_one_line(tmp_path: Path) -> None:
     )
 
 
+def test_tasks_without_any_source_is_one_line() -> None:
+    result = runner.invoke(app, ["tasks", "--no-embedded"])
+    assert result.exit_code == 2
+    assert result.output == (
+        "error: no task source: with --no-embedded give --suite-zero-dir DIR or --curves FILE\n"
+    )
+
+
 def test_an_internal_key_error_is_a_bug_with_its_traceback(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

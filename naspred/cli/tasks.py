@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from naspred.cli import options as opt
+from naspred.errors import InvalidInputError
 
 
 def tasks(
@@ -17,5 +18,9 @@ def tasks(
     from naspred.benchmarks import describe_tasks
 
     table = describe_tasks(suite_zero=suite_zero_dir, embedded=embedded, curves=curves or ())
+    if table.empty:
+        raise InvalidInputError(
+            "no task source: with --no-embedded give --suite-zero-dir DIR or --curves FILE"
+        )
     table = table.drop(columns=["source"])
     typer.echo(table.to_markdown(index=False))
