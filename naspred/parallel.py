@@ -317,8 +317,10 @@ def _connect_ray(address: str | None) -> Any:
             cause = f": {err.__cause__}" if err.__cause__ is not None else ""
             raise NaspredError(
                 f"the Ray cluster at {chosen} did not take this driver ({err}{cause}); check "
-                "that the address is the head's (`ray start --head --port=PORT`) and, if "
-                "it uses token authentication, that RAY_AUTH_TOKEN is set here"
+                "that the address is the head's (`ray start --head --port=PORT`), and if the "
+                "cluster uses token authentication (`ray start` turns it on where "
+                "~/.ray/auth_token exists) set RAY_AUTH_MODE=token here, with its token "
+                "in ~/.ray/auth_token or $RAY_AUTH_TOKEN"
             ) from err
         return ray
     try:

@@ -153,7 +153,7 @@ def test_a_cluster_that_refuses_the_driver_is_a_naspred_error(monkeypatch) -> No
             parallel_map(_fails_on_three, [1], backend="ray", address=address, progress=False)
     message = str(err.value)
     assert message.startswith(f"the Ray cluster at {address} did not take this driver")
-    assert "InvalidAuthToken" in message and "RAY_AUTH_TOKEN" in message
+    assert "InvalidAuthToken" in message and "RAY_AUTH_MODE=token" in message
 
 
 _ORPHAN_SCRIPT = """
