@@ -339,7 +339,17 @@ def _connect_ray(address: str | None) -> Any:
     if chosen:
         _check_reachable(chosen)
         log.info("connecting to the Ray cluster at %s", chosen)
-        ray.init(address=chosen, log_to_driver=False)
+        try:
+            ray.init(address=chosen, log_to_driver=False)
+        except ConnectionError as err:  # something listens there, but no driver gets in
+            cause = f": {err.__cause__}" if err.__cause__ is not None else ""
+            raise NaspredError(
+                f"the Ray cluster at {chosen} did not take this driver ({err}{cause}); check "
+                "that the address is the head's (`ray start --head --port=PORT`), and if the "
+                "cluster uses token authentication (`ray start` turns it on where "
+                "~/.ray/auth_token exists) set RAY_AUTH_MODE=token here, with its token "
+                "in ~/.ray/auth_token or $RAY_AUTH_TOKEN"
+            ) from err
         return ray
     try:
         ray.init(address="auto", log_to_driver=False)

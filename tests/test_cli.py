@@ -84,6 +84,35 @@ def test_shared_options_have_one_spelling_and_help_shows_defaults() -> None:
         assert {"npz", "data_root", "download", "device"} <= {p.name for p in COMMANDS[name].params}
 
 
+PARALLEL = ("backend", "ray_address", "n_jobs", "torch_threads")
+
+
+def test_every_command_that_runs_many_units_has_the_parallel_options() -> None:
+    def parallel_options(name: str) -> dict[str, tuple]:
+        params = {p.name: p for p in COMMANDS[name].params}
+        return {o: (tuple(params[o].opts), params[o].help, params[o].envvar) for o in PARALLEL}
+
+    reference = parallel_options("proxies compute")
+    assert reference["ray_address"][:3:2] == (("--ray-address",), "RAY_ADDRESS")
+    for name in ("compare", "predictors", "tradeoff"):
+        assert parallel_options(name) == reference, name
+    defaults = {
+        name: {p.name: p.default for p in COMMANDS[name].params if p.name in PARALLEL}
+        for name in ("proxies compute", "compare", "predictors", "tradeoff")
+    }
+    assert defaults == {
+        # proxy scores are the same on every backend; the studies time each fit, and
+        # workers sharing the cores would slow the timings they record
+        "proxies compute": {"backend": "local", "ray_address": None, "n_jobs": None,
+                            "torch_threads": 1},
+        "compare": {"backend": "local", "ray_address": None, "n_jobs": None, "torch_threads": 1},
+        "predictors": {"backend": "serial", "ray_address": None, "n_jobs": None,
+                       "torch_threads": 1},
+        "tradeoff": {"backend": "serial", "ray_address": None, "n_jobs": None,
+                     "torch_threads": 1},
+    }  # fmt: skip
+
+
 def test_every_default_output_is_under_results() -> None:
     for name, command in COMMANDS.items():
         for param in command.params:
@@ -142,6 +171,14 @@ def test_a_multi_line_message_is_printed_on_one_line(tmp_path: Path) -> None:
     )
 
 
+def test_tasks_without_any_source_is_one_line() -> None:
+    result = runner.invoke(app, ["tasks", "--no-embedded"])
+    assert result.exit_code == 2
+    assert result.output == (
+        "error: no task source: with --no-embedded give --suite-zero-dir DIR or --curves FILE\n"
+    )
+
+
 def test_an_internal_key_error_is_a_bug_with_its_traceback(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -150,7 +187,7 @@ def test_an_internal_key_error_is_a_bug_with_its_traceback(
     def broken(*args: object, **kwargs: object) -> None:
         raise KeyError("x")
 
-    monkeypatch.setattr(naspred.benchmarks, "load_tasks", broken)
+    monkeypatch.setattr(naspred.benchmarks, "describe_tasks", broken)
     result = runner.invoke(app, ["tasks"])
     assert result.exit_code == 1
     assert isinstance(result.exception, KeyError) and result.exception.args == ("x",)
@@ -165,7 +202,7 @@ def test_an_internal_key_error_prints_a_traceback_from_the_console() -> None:
         def broken(*args, **kwargs):
             raise KeyError("x")
 
-        naspred.benchmarks.load_tasks = broken
+        naspred.benchmarks.describe_tasks = broken
         from naspred.cli import main
         main()
         """
@@ -232,6 +269,10 @@ def study_calls(monkeypatch: pytest.MonkeyPatch) -> dict:
     return calls
 
 
+# the studies' default: one cell after another in this process, as before the options
+SERIAL = {"backend": "serial", "n_jobs": None, "address": None, "torch_threads": 1}
+
+
 def test_predictors_parses_specs_as_make_predictor_does(study_calls: dict) -> None:
     texts = ["zc:synflow", "xgb:encoding=graph_features"]
     result = runner.invoke(
@@ -251,7 +292,7 @@ def test_predictors_parses_specs_as_make_predictor_does(study_calls: dict) -> No
     assert make_predictor(specs[0].name, **specs[0].params).proxy == "synflow"
     assert make_predictor(specs[1].name, **specs[1].params).encoding == "graph_features"
     assert (sizes, seeds) == ([10, 20, 50], [0, 1, 2, 7])
-    assert kwargs == {"test_size": 1000, "progress": False, "retry_failed": False}
+    assert kwargs == {"test_size": 1000, "progress": False, "retry_failed": False, **SERIAL}
     assert store == Path("results/predictors/store.jsonl")
     assert study_calls["tables"][0][1] == Path("results/predictors")
     assert "1 cells in results/predictors/store.jsonl ({'ok': 1}) -> results/predictors/" in (
@@ -283,6 +324,7 @@ def test_tradeoff_wiring_and_defaults(study_calls: dict) -> None:
         "test_size": None,
         "progress": True,
         "retry_failed": False,
+        **SERIAL,
     }
     assert study_calls["tables"][0][2] == Path("results/tradeoff")
     again = runner.invoke(app, ["tradeoff", "-p", "omni:n_estimators=200,sotl"])

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -129,6 +130,32 @@ def test_ray_equals_serial_on_a_local_cluster(local_ray) -> None:
         parallel_map(_fails_on_three, range(5), backend="ray", progress=False)
 
 
+def test_a_cluster_that_refuses_the_driver_is_a_naspred_error(monkeypatch) -> None:
+    import socket
+
+    from naspred.errors import NaspredError
+
+    ray = pytest.importorskip("ray", reason="ray not installed (pip install 'naspred[ray]')")
+
+    def refuse(**_kwargs: object) -> None:
+        try:  # how ray.init reports a head that rejects the driver's token
+            raise RuntimeError("InvalidAuthToken: Authentication token is missing")
+        except RuntimeError as cause:
+            raise ConnectionError("Failed to connect to Ray cluster at 10.0.0.5:6379") from cause
+
+    monkeypatch.setattr(ray, "is_initialized", lambda: False)
+    monkeypatch.setattr(ray, "init", refuse)
+    with socket.socket() as listener:  # something answers, so the reachability check passes
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        address = f"127.0.0.1:{listener.getsockname()[1]}"
+        with pytest.raises(NaspredError) as err:
+            parallel_map(_fails_on_three, [1], backend="ray", address=address, progress=False)
+    message = str(err.value)
+    assert message.startswith(f"the Ray cluster at {address} did not take this driver")
+    assert "InvalidAuthToken" in message and "RAY_AUTH_MODE=token" in message
+
+
 _ORPHAN_SCRIPT = """
 import os, sys, time
 from pathlib import Path
@@ -175,3 +202,84 @@ def test_local_workers_exit_when_the_caller_is_killed(tmp_path) -> None:
     while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not any(_alive(pid) for pid in workers), "orphaned workers kept running"
+
+
+# ---- the studies give the same numbers on every backend ------------------------------------
+#
+# Each runs its command twice, serially and on two local worker processes (one torch
+# thread each), and asserts equal scores: a worker is a fresh process, so anything a
+# unit read from the caller's state (a user's proxy registered only there, torch's
+# thread count, a global seed) would show up here as a difference.
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "docs" / "examples" / "my_proxy.py"
+LC_TASK = ["-t", "nasbench201/cifar10-lc", "--seeds", "0", "--test-size", "100"]
+
+
+def _cli(args: list[str]) -> None:
+    from typer.testing import CliRunner
+
+    from naspred.cli import app
+
+    result = CliRunner().invoke(app, [*args, "--no-progress"])
+    assert result.exit_code == 0, result.output
+
+
+def _metrics(store: Path, by: list[str]) -> pd.DataFrame:
+    from naspred.journal import Journal
+
+    frame = Journal(store).frame()
+    assert (frame["status"] == "ok").all(), frame[["predictor", "status"]]
+    return frame.set_index(by)[["kendall", "spearman", "mae", "rmse"]].sort_index()
+
+
+def test_compare_scores_a_users_proxy_the_same_on_local_workers(
+    suite_zero_dir: Path, shared_data: Path, tmp_path: Path
+) -> None:
+    npz = shared_data / "cifar10_sample.npz"
+    base = [
+        "compare", f"{EXAMPLE}:last_layer_grad_norm", "-t", "nasbench201/cifar10",
+        "--suite-zero-dir", str(suite_zero_dir), "--npz", str(npz), "--n-archs", "5",
+        "--batch-size", "2", "--n-boot", "20", "--live-baseline", "synflow",
+    ]  # fmt: skip
+    for backend in ("serial", "local"):  # 5 archs: units of 4 and 1, one per worker
+        _cli([*base, "--backend", backend, "--n-jobs", "2", "--out", str(tmp_path / backend)])
+    serial, local = (
+        pd.read_csv(tmp_path / b / "scores.csv", index_col="arch") for b in ("serial", "local")
+    )
+    assert serial.shape == (5, 2 + 1 + 13)  # task, accuracy; new; 12 stored + 1 live
+    assert np.all(np.isfinite(serial[["last_layer_grad_norm", "synflow (live)"]]))
+    pd.testing.assert_frame_equal(local, serial, check_exact=True)
+    assert (tmp_path / "local" / "compare.csv").read_text() == (
+        tmp_path / "serial" / "compare.csv"
+    ).read_text()
+
+
+def test_predictor_study_metrics_are_the_same_on_local_workers(tmp_path: Path) -> None:
+    # one predictor of each family: trees, GP, feed-forward net, GNN, Bayesian last layer
+    specs = "xgb:n_estimators=50,gp,mlp:epochs=30,gcn:epochs=20,dngo"
+    for backend in ("serial", "local"):
+        _cli(
+            ["predictors", *LC_TASK, "-p", specs, "--train-sizes", "20", "--backend", backend,
+             "--n-jobs", "2", "--store", str(tmp_path / f"{backend}.jsonl"),
+             "--out", str(tmp_path / backend)]
+        )  # fmt: skip
+    serial = _metrics(tmp_path / "serial.jsonl", ["predictor"])
+    assert len(serial) == 5 and serial["kendall"].between(0.1, 0.9).all(), serial
+    pd.testing.assert_frame_equal(
+        _metrics(tmp_path / "local.jsonl", ["predictor"]), serial, check_exact=True
+    )
+
+
+def test_tradeoff_study_metrics_are_the_same_on_local_workers(tmp_path: Path) -> None:
+    # learning-curve predictors (an LCE fit, a tree model on partial curves, a sum)
+    specs = "lce,omni:n_estimators=50,sotl"
+    for backend in ("serial", "local"):
+        _cli(
+            ["tradeoff", *LC_TASK, "-p", specs, "--train-sizes", "20", "--query-epochs", "2",
+             "--backend", backend, "--n-jobs", "2", "--store", str(tmp_path / f"{backend}.jsonl"),
+             "--out", str(tmp_path / backend)]
+        )  # fmt: skip
+    by = ["predictor", "train_size", "epochs"]
+    serial = _metrics(tmp_path / "serial.jsonl", by)
+    assert len(serial) == 3 and np.isfinite(serial.to_numpy()).all(), serial
+    pd.testing.assert_frame_equal(_metrics(tmp_path / "local.jsonl", by), serial, check_exact=True)

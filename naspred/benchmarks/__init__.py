@@ -5,13 +5,14 @@ from naspred.benchmarks.complexity import with_complexity
 from naspred.benchmarks.learning_curves import load_learning_curves
 from naspred.benchmarks.nasbench_graph import load_nasbench_graph
 from naspred.benchmarks.nb201_training import load_nats_bench, load_nb201_full_training
-from naspred.benchmarks.registry import embedded_tasks, load_tasks, task_table
+from naspred.benchmarks.registry import describe_tasks, embedded_tasks, load_tasks, task_table
 from naspred.benchmarks.suite_zero import load_suite_zero
 from naspred.benchmarks.task import TARGET, Task
 
 __all__ = [
     "TARGET",
     "Task",
+    "describe_tasks",
     "embedded_tasks",
     "load_analog_nasbench",
     "load_learning_curves",

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from naspred.benchmarks.task import Task
+from naspred.benchmarks.task import Task, summary_row
 from naspred.errors import BenchmarkFileError
 
 SPACE = "nasbench201"
@@ -85,6 +85,20 @@ def _drift(value: object) -> float:
     return float(getattr(value, "value", value))
 
 
+#: Its targets besides ``val_accuracy``, and its proxies (computed from our networks).
+TARGETS = (*ACCURACIES, *(f"analog_drift_{t}s" for t in DRIFT_TIMES))
+PROXIES = ("params", "flops")
+
+
+def summarise_analog_nasbench(path: Path | None = None) -> list[dict[str, object]]:
+    """The row ``naspred tasks`` lists (:func:`~naspred.benchmarks.task.summary_row`),
+    from the record count: :func:`load_analog_nasbench` also builds a network per cell
+    for its params and FLOPs."""
+    n = len(read_records(path))
+    source = str(path or data_file())
+    return [summary_row(f"{SPACE}/{DATASET}", n, dict.fromkeys(PROXIES, n), TARGETS, source=source)]
+
+
 def load_analog_nasbench(path: Path | None = None) -> list[Task]:
     """One task, ``nasbench201/analognas_cifar10``: digital accuracy as ``val_accuracy``
     (the package stores no separate validation split), the analog accuracies and
@@ -108,5 +122,5 @@ def load_analog_nasbench(path: Path | None = None) -> list[Task]:
     val = np.array([float(records[a].baseline_accuracy) for a in archs])
     space = NasBench201Space()
     cost = np.array([space.complexity(NasBench201Arch(tuple(a)), "cifar10") for a in archs])
-    proxies = {"params": cost[:, 0], "flops": cost[:, 1]}
+    proxies = dict(zip(PROXIES, cost.T, strict=True))  # complexity() is (params, flops)
     return [Task(SPACE, DATASET, keys, val, targets, proxies, source=str(path or data_file()))]

@@ -1,4 +1,18 @@
-"""Which tasks the installed sources provide, and loading them by name."""
+"""Which tasks the installed sources provide, and loading them by name.
+
+Loading reads only what the chosen tasks need. A task is named ``space/dataset``
+(a dataset name holds no ``/``), and each source knows which names it may provide
+before reading its data: NAS-Bench-Graph's and AnalogNAS-Bench's are fixed by their
+packages, and a Suite-Zero file ``zc_<space>.json`` holds that space's tasks. So
+``load_tasks(["nasbench201/*"], suite_zero=DIR)`` parses ``DIR/zc_nasbench201.json``
+and neither the other ``zc_*.json`` files nor the graph benchmark. A pattern without
+``/`` may match any space and reads every source. A ``zc_<space>.json`` file that
+holds another space's tasks is an error (it would be skipped for them); a file whose
+name is not a known space (``zc_mine.json``) is read for every pattern.
+
+``naspred tasks`` lists tasks with :func:`describe_tasks`: the packages' tasks from
+their record counts, without enumerating their archs or building their networks.
+"""
 
 from __future__ import annotations
 
@@ -15,29 +29,116 @@ from naspred.benchmarks.suite_zero import (
     fetched_suite_zero_dir,
     load_suite_zero,
     suite_zero_dir,
+    suite_zero_files,
 )
 from naspred.benchmarks.task import Task
 from naspred.errors import BenchmarkFileError, UnknownTaskError
 
 log = logging.getLogger(__name__)
 
+ANALOG_TASK = f"{analog_nasbench.SPACE}/{analog_nasbench.DATASET}"
 
-def embedded_tasks() -> list[Task]:
+
+def _wanted(name: str, patterns: Sequence[str] | None) -> bool:
+    """Whether task ``name`` matches one of ``patterns`` (None: every task)."""
+    return patterns is None or any(fnmatch.fnmatchcase(name, p) for p in patterns)
+
+
+def _space_wanted(space: str, patterns: Sequence[str] | None) -> bool:
+    """Whether a task ``space/<dataset>`` may match one of ``patterns``: the part of a
+    pattern before its first ``/`` must match the space, as the one ``/`` of a task
+    name must meet that one (a pattern without ``/`` may match anything)."""
+    if patterns is None:
+        return True
+    for pattern in patterns:
+        head, sep, _ = pattern.partition("/")
+        if not sep or fnmatch.fnmatchcase(space, head):
+            return True
+    return False
+
+
+def _graph_datasets(patterns: Sequence[str] | None) -> list[str]:
+    space = nasbench_graph.SPACE
+    return [d for d in nasbench_graph.DATASETS if _wanted(f"{space}/{d}", patterns)]
+
+
+def _warn_missing(source: str, what: str, get_it: str) -> None:
+    log.warning("%s not installed (%s); %s skipped", source, get_it, what)
+
+
+def embedded_tasks(names: Sequence[str] | None = None) -> list[Task]:
     """Tasks that install with naspred or its pip dependencies (no download): the
-    learning-curve benchmarks shipped in the package, NAS-Bench-Graph, AnalogNAS-Bench."""
+    learning-curve benchmarks shipped in the package, NAS-Bench-Graph, AnalogNAS-Bench.
+
+    Args:
+        names: task names or patterns; a package none of them matches is not read
+            (None: every task).
+    """
+    # naspred's own benchmarks are small files: read whole, their names are in them
     tasks: list[Task] = embedded_learning_curves()
+    graph = _graph_datasets(names)
+    if graph:
+        if nasbench_graph.is_available():
+            tasks += nasbench_graph.load_nasbench_graph(graph)
+        else:
+            _warn_missing("NAS-Bench-Graph", "its tasks are", nasbench_graph.GET_IT)
+    if _wanted(ANALOG_TASK, names):
+        if analog_nasbench.is_available():
+            tasks += analog_nasbench.load_analog_nasbench()
+        else:
+            _warn_missing("AnalogNAS-Bench", "its task is", analog_nasbench.GET_IT)
+    return tasks
+
+
+def _embedded_rows() -> list[dict[str, object]]:
+    """:func:`embedded_tasks`' rows of ``naspred tasks``, the packages' from metadata."""
+    rows = [t.summary() for t in embedded_learning_curves()]
     if nasbench_graph.is_available():
-        tasks += nasbench_graph.load_nasbench_graph()
+        rows += nasbench_graph.summarise_nasbench_graph()
     else:
-        log.warning(
-            "NAS-Bench-Graph not installed (%s); its tasks are skipped", nasbench_graph.GET_IT
-        )
+        _warn_missing("NAS-Bench-Graph", "its tasks are", nasbench_graph.GET_IT)
     if analog_nasbench.is_available():
-        tasks += analog_nasbench.load_analog_nasbench()
+        rows += analog_nasbench.summarise_analog_nasbench()
     else:
-        log.warning(
-            "AnalogNAS-Bench not installed (%s); its task is skipped", analog_nasbench.GET_IT
-        )
+        _warn_missing("AnalogNAS-Bench", "its task is", analog_nasbench.GET_IT)
+    return rows
+
+
+def _file_space(path: Path) -> str | None:
+    """The space a ``zc_<space>.json`` file is named after, if a known one."""
+    from naspred.spaces import space_names
+
+    stem = path.name.removeprefix("zc_").removesuffix(".json")
+    return stem if stem in space_names() else None
+
+
+def suite_zero_tasks(path: str | Path, names: Sequence[str] | None = None) -> list[Task]:
+    """Suite-Zero tasks from a ``zc_<space>.json`` file, or from the files of a
+    directory that may hold a task matching ``names`` (see the module docstring).
+
+    Args:
+        path: a directory of ``zc_<space>.json`` files, or one such file (always read).
+        names: task names or patterns (None: every task).
+    """
+    path = Path(path)
+    if not path.is_dir():
+        return load_suite_zero(path)
+    tasks: list[Task] = []
+    for file in suite_zero_files(path):
+        space = _file_space(file)
+        if space is not None and not _space_wanted(space, names):
+            continue
+        found = load_suite_zero(file)
+        strays = sorted({t.space for t in found} - {space}) if space is not None else []
+        if strays:
+            raise BenchmarkFileError(
+                file,
+                f"named after space {space!r} but holds space(s) {', '.join(strays)}",
+                f"zc_<space>.json holding only that space's tasks (naspred reads a file "
+                f"only for tasks of the space it is named after); move them to "
+                f"{', '.join(f'zc_{s}.json' for s in strays)}",
+            )
+        tasks += found
     return tasks
 
 
@@ -82,33 +183,70 @@ def load_tasks(
         curves: learning-curve files (:func:`load_curve_file`), one task each.
     """
     directory = suite_zero_dir(suite_zero)
+    patterns = list(names) if names else None
+    with_embedded = embedded or (embedded is None and directory is None and not curves)
     tasks: list[Task] = [load_curve_file(path) for path in curves]
     if directory is not None:
-        tasks += load_suite_zero(directory)
-    if embedded or (embedded is None and directory is None and not curves):
-        tasks += embedded_tasks()
-    fetched = fetched_suite_zero_dir() if names and directory is None else None
+        tasks += suite_zero_tasks(directory, patterns)
+    if with_embedded:
+        tasks += embedded_tasks(patterns)
+    if patterns is None:
+        return tasks
+    fetched = fetched_suite_zero_dir() if directory is None else None
     if fetched is not None:
         log.info("task names also match the fetched Suite-Zero release in %s", fetched)
-        tasks += load_suite_zero(fetched)
-    if names:
-        kept = []
-        for pattern in names:
-            matched = [t for t in tasks if fnmatch.fnmatchcase(t.name, pattern)]
-            if not matched:
-                raise UnknownTaskError(
-                    f"no task matches {pattern!r}; available: {', '.join(t.name for t in tasks)}"
-                    + (
-                        ""
-                        if directory or fetched
-                        else " (Suite-Zero tasks: `naspred data fetch suite-zero` or "
-                        "--suite-zero-dir)"
-                    )
-                    + ("" if curves else " (learning-curve files: --curves FILE)")
+        tasks += suite_zero_tasks(fetched, patterns)
+    kept: list[Task] = []
+    for pattern in patterns:
+        matched = [t for t in tasks if fnmatch.fnmatchcase(t.name, pattern)]
+        if not matched:
+            available = _all_names(tasks[: len(curves)], directory or fetched, with_embedded)
+            raise UnknownTaskError(
+                f"no task matches {pattern!r}; available: {', '.join(available)}"
+                + (
+                    ""
+                    if directory or fetched
+                    else " (Suite-Zero tasks: `naspred data fetch suite-zero` or --suite-zero-dir)"
                 )
-            kept += [t for t in matched if t not in kept]
-        tasks = kept
-    return tasks
+                + ("" if curves else " (learning-curve files: --curves FILE)")
+            )
+        kept += [t for t in matched if t not in kept]
+    return kept
+
+
+def _all_names(curve_tasks: Sequence[Task], directory: Path | None, embedded: bool) -> list[str]:
+    """Every task name the sources provide, in source order, to say what there is when
+    a pattern matches none; the sources a load skipped are read for it now."""
+    names = [t.name for t in curve_tasks]
+    if directory is not None:
+        names += [t.name for t in suite_zero_tasks(directory)]
+    if embedded:
+        names += [str(row["task"]) for row in _embedded_rows()]
+    return names
+
+
+def describe_tasks(
+    *,
+    suite_zero: str | Path | None = None,
+    embedded: bool | None = None,
+    curves: Sequence[str | Path] = (),
+) -> pd.DataFrame:
+    """What :func:`task_table` gives for ``load_tasks(...)`` with the same sources,
+    the rows of the installed packages' tasks made from their metadata (what
+    ``naspred tasks`` prints, without building every task).
+
+    Args:
+        suite_zero: directory (or file) of Suite-Zero records, as in :func:`load_tasks`.
+        embedded: include the embedded tasks, as in :func:`load_tasks`.
+        curves: learning-curve files, as in :func:`load_tasks`.
+    """
+    directory = suite_zero_dir(suite_zero)
+    rows = [load_curve_file(path).summary() for path in curves]
+    if directory is not None:
+        rows += [t.summary() for t in suite_zero_tasks(directory)]
+    if embedded or (embedded is None and directory is None and not curves):
+        rows += _embedded_rows()
+    return pd.DataFrame(rows)
 
 
 def task_table(tasks: Sequence[Task]) -> pd.DataFrame:

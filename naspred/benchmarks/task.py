@@ -329,16 +329,44 @@ class Task:
 
     def summary(self) -> dict[str, object]:
         """Size and available metrics, as listed by ``naspred tasks``."""
-        with_proxy = {name: int(self.has_proxy(name).sum()) for name in self.proxy_names}
-        return {
-            "task": self.name,
-            "archs": len(self),
-            "proxies": ", ".join(
-                f"{k} ({n})" if n < len(self) else k for k, n in with_proxy.items()
-            ),
-            "targets": ", ".join(sorted(self.targets)),
-            "curves": f"{', '.join(sorted(self.curves))} ({self.n_epochs} epochs)"
-            if self.curves
-            else "",
-            "source": self.source,
-        }
+        return summary_row(
+            self.name,
+            len(self),
+            {name: int(self.has_proxy(name).sum()) for name in self.proxy_names},
+            self.targets,
+            self.curves,
+            self.n_epochs,
+            self.source,
+        )
+
+
+def summary_row(
+    name: str,
+    archs: int,
+    proxies: Mapping[str, int],
+    targets: Iterable[str],
+    curves: Iterable[str] = (),
+    n_epochs: int = 0,
+    source: str = "",
+) -> dict[str, object]:
+    """One row of ``naspred tasks``: :meth:`Task.summary` of a task, or of one known
+    from its source's metadata without being built.
+
+    Args:
+        name: the task's name.
+        archs: how many archs it has.
+        proxies: proxy name -> archs with a score (listed with the count where partial).
+        targets: names of its other ground truths.
+        curves: names of its learning curves.
+        n_epochs: their length.
+        source: where it comes from.
+    """
+    curve_names = sorted(curves)
+    return {
+        "task": name,
+        "archs": archs,
+        "proxies": ", ".join(f"{k} ({n})" if n < archs else k for k, n in sorted(proxies.items())),
+        "targets": ", ".join(sorted(targets)),
+        "curves": f"{', '.join(curve_names)} ({n_epochs} epochs)" if curve_names else "",
+        "source": source,
+    }

@@ -43,6 +43,10 @@ def compare(
     ] = None,
     download: opt.Download = False,
     device: opt.Device = "cpu",
+    backend: opt.Backend = "local",
+    ray_address: opt.RayAddress = None,
+    n_jobs: opt.NJobs = None,
+    torch_threads: opt.TorchThreads = 1,
     out: Annotated[
         Path | None, opt.out_option("Output directory.", "results/compare/<proxy>")
     ] = None,
@@ -58,6 +62,7 @@ def compare(
     from naspred.experiments.compare import default_out_dir, resolve_proxy, run_compare
 
     opt.check_image_source(npz, data_root, required=False)
+    opt.note_gpu_workers(device, backend, n_jobs)
     name = resolve_proxy(proxy)  # before loading tasks: a typo fails at once
     chosen = load_tasks(opt.split_list(task), suite_zero=suite_zero_dir, embedded=embedded)
     result = run_compare(
@@ -74,6 +79,10 @@ def compare(
         device=device,
         progress=progress,
         retry_failed=retry_failed,
+        backend=backend,  # type: ignore[arg-type]
+        n_jobs=n_jobs,
+        address=ray_address,
+        torch_threads=torch_threads,
     )
     where = result.files[0].parent if result.files else out or default_out_dir(name)
     typer.echo(f"{result.proxy} on {len(chosen)} task(s) -> {where}/")

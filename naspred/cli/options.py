@@ -257,6 +257,21 @@ def n_jobs_option(help: str, default: str) -> Any:
     return typer.Option("--n-jobs", help=help, show_default=default, min=1)
 
 
+#: ``--n-jobs`` of the commands that score or fit many things through ``run_units``.
+NJobs = Annotated[
+    int | None, n_jobs_option("Workers.", default="every CPU (local), cluster's (ray)")
+]
+
+
+def note_gpu_workers(device: str, backend: str, n_jobs: int | None) -> None:
+    """A note on stderr when several workers would each put networks on one GPU."""
+    if device.startswith("cuda") and backend != "serial" and (n_jobs or 0) != 1:
+        typer.secho(
+            "note: each worker uses the GPU; consider --n-jobs 1 (or a few) with cuda",
+            err=True,
+        )
+
+
 # ---- outputs and running ----------------------------------------------------------------
 
 

@@ -29,6 +29,10 @@ def predictors(
     store: Annotated[Path, opt.store_option()] = opt.RESULTS / "predictors" / "store.jsonl",
     out: Annotated[Path, opt.out_option("Output directory for tables and figures.")] = opt.RESULTS
     / "predictors",
+    backend: opt.Backend = "serial",
+    ray_address: opt.RayAddress = None,
+    n_jobs: opt.NJobs = None,
+    torch_threads: opt.TorchThreads = 1,
     progress: opt.Progress = True,
     retry_failed: opt.RetryFailed = False,
     verbose: opt.Verbose = False,
@@ -57,6 +61,10 @@ def predictors(
         test_size=test_size,
         progress=progress,
         retry_failed=retry_failed,
+        backend=backend,  # type: ignore[arg-type]
+        n_jobs=n_jobs,
+        address=ray_address,
+        torch_threads=torch_threads,
     )
     write_predictor_tables(results, out)
     counts = results["status"].value_counts().to_dict()

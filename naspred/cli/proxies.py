@@ -13,7 +13,7 @@ from naspred.errors import UnknownTaskError
 
 def list_proxies() -> None:
     """Every registered proxy: what it needs and the paper it follows."""
-    import pandas as pd
+    from tabulate import tabulate  # what DataFrame.to_markdown calls, without pandas' import
 
     from naspred.proxies import get_proxy, proxy_names
 
@@ -26,7 +26,7 @@ def list_proxies() -> None:
             needs = ", ".join(sorted(proxy.needs)) or "-"
         rows.append({"proxy": name, "data": "yes" if proxy.needs else "no", "needs": needs})
         rows[-1]["paper"] = proxy.paper
-    typer.echo(pd.DataFrame(rows).to_markdown(index=False))
+    typer.echo(tabulate(rows, headers="keys", tablefmt="pipe"))
 
 
 def compute(
@@ -64,9 +64,7 @@ def compute(
     device: opt.Device = "cpu",
     backend: opt.Backend = "local",
     ray_address: opt.RayAddress = None,
-    n_jobs: Annotated[
-        int | None, opt.n_jobs_option("Workers.", default="every CPU (local), cluster's (ray)")
-    ] = None,
+    n_jobs: opt.NJobs = None,
     seed: Annotated[int, opt.seed_option("Arch sample, initialisation, minibatch.")] = 0,
     batch_size: Annotated[int, typer.Option(help="Minibatch of the data proxies.", min=1)] = 32,
     fresh_batches: Annotated[
@@ -106,11 +104,7 @@ def compute(
 
     opt.check_image_source(npz, data_root, required=False)
     names = opt.split_list(proxy) or proxy_names()
-    if device.startswith("cuda") and backend != "serial" and (n_jobs or 0) != 1:
-        typer.secho(
-            "note: each worker uses the GPU; consider --n-jobs 1 (or a few) with cuda",
-            err=True,
-        )
+    opt.note_gpu_workers(device, backend, n_jobs)
     for chosen in _tasks(opt.split_list(task), suite_zero_dir, embedded):
         space = chosen.space if not isinstance(chosen, str) else chosen.split("/")[0]
         summary = compute_task_scores(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from naspred.cli import options as opt
+from naspred.errors import InvalidInputError
 
 
 def tasks(
@@ -14,8 +15,12 @@ def tasks(
     verbose: opt.Verbose = False,
 ) -> None:
     """List every task the installed sources provide, with sizes and metrics."""
-    from naspred.benchmarks import load_tasks, task_table
+    from naspred.benchmarks import describe_tasks
 
-    found = load_tasks(suite_zero=suite_zero_dir, embedded=embedded, curves=curves or ())
-    table = task_table(found).drop(columns=["source"])
+    table = describe_tasks(suite_zero=suite_zero_dir, embedded=embedded, curves=curves or ())
+    if table.empty:
+        raise InvalidInputError(
+            "no task source: with --no-embedded give --suite-zero-dir DIR or --curves FILE"
+        )
+    table = table.drop(columns=["source"])
     typer.echo(table.to_markdown(index=False))

@@ -50,6 +50,10 @@ def tradeoff(
             "when there are several)."
         ),
     ] = opt.RESULTS / "tradeoff",
+    backend: opt.Backend = "serial",
+    ray_address: opt.RayAddress = None,
+    n_jobs: opt.NJobs = None,
+    torch_threads: opt.TorchThreads = 1,
     progress: opt.Progress = True,
     retry_failed: opt.RetryFailed = False,
     verbose: opt.Verbose = False,
@@ -88,6 +92,10 @@ def tradeoff(
             test_size=test_size,
             progress=progress,
             retry_failed=retry_failed,
+            backend=backend,  # type: ignore[arg-type]
+            n_jobs=n_jobs,
+            address=ray_address,
+            torch_threads=torch_threads,
         )
         write_tradeoff_tables(one, results, where)
         counts = results["status"].value_counts().to_dict()

@@ -44,6 +44,7 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -58,6 +59,7 @@ from naspred.experiments.proxy_scoring import ScoreChunk, score_chunk
 from naspred.experiments.units import Unit, run_units
 from naspred.journal import Journal
 from naspred.metrics import finite_pairs, kendall, spearman
+from naspred.parallel import Backend
 from naspred.proxies import ProxyFailure, get_proxy, proxy_names, register
 from naspred.proxies.engine import Proxy
 from naspred.reports.compare import LIVE, NEAR_COPY, STORED  # noqa: F401 - NEAR_COPY re-exported
@@ -390,6 +392,35 @@ def _proxy_fingerprint(name: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
+def _portable_spec(spec: str) -> str:
+    """``spec`` as a worker process resolves it to the same proxy: a file path made
+    absolute (a worker may start elsewhere); a name registered by a user's module
+    (not by naspred, whose proxies every worker has) turned into ``file.py:function``
+    of the function's source; other names and ``module:function`` unchanged."""
+    module_name, sep, attr = spec.rpartition(":")
+    if sep:
+        if module_name.endswith(".py") or os.sep in module_name or "/" in module_name:
+            return f"{Path(module_name).expanduser().resolve()}:{attr}"
+        return spec
+    fn = get_proxy(resolve_proxy(spec)).fn
+    if str(getattr(fn, "__module__", "")).split(".")[0] == "naspred":
+        return spec
+    try:
+        source = inspect.getsourcefile(fn)
+    except TypeError:  # a builtin or C function: nothing a worker could import
+        source = None
+    return f"{Path(source).resolve()}:{fn.__name__}" if source else spec
+
+
+def _score_chunk_with(specs: tuple[str, ...], chunk: ScoreChunk) -> dict[str, Any]:
+    """:func:`score_chunk` after resolving ``specs``: a worker process (local or Ray)
+    starts with only the built-in proxies registered, so a user's proxy is imported
+    and registered there too before its name is looked up."""
+    for spec in specs:
+        resolve_proxy(spec)
+    return score_chunk(chunk)
+
+
 def _score(
     task: Task,
     rows: np.ndarray,
@@ -402,9 +433,13 @@ def _score(
     failures: list[ProxyFailure],
     progress: bool,
     retry_failed: bool,
+    specs: tuple[str, ...],
+    parallel: Mapping[str, Any],
 ) -> dict[str, np.ndarray]:
     """Every proxy of ``names`` on the archs at ``rows``, four archs a unit (population
-    proxies such as voting score the whole set in one), each unit journaled at once."""
+    proxies such as voting score the whole set in one), each unit journaled at once;
+    the units run as ``parallel`` says (``backend``, ``n_jobs``, ``address``,
+    ``torch_threads`` of :func:`run_units`), each worker first resolving ``specs``."""
     keys = [task.keys[i] for i in rows]
     whole = any(get_proxy(n).population for n in names)
     step = len(keys) if whole else 4
@@ -415,14 +450,21 @@ def _score(
         Unit(
             f"compare|{task.name}|data={task.digest()}|{proxies}|{settings}|archs="
             + hashlib.sha256(",".join(chunk).encode()).hexdigest()[:16],
-            score_chunk,
-            (ScoreChunk(task.space, task.dataset, chunk, tuple(names), x, y, seed, device),),
+            _score_chunk_with,
+            (specs, ScoreChunk(task.space, task.dataset, chunk, tuple(names), x, y, seed, device)),
             {"task": task.name, "first": i * step},
         )
         for i, chunk in enumerate(chunks)
     ]
     _check_threads(journal, units, task)
-    run = run_units(units, journal, retry_failed=retry_failed, progress=progress, desc=task.name)
+    run = run_units(
+        units,
+        journal,
+        retry_failed=retry_failed,
+        progress=progress,
+        desc=task.name,
+        **parallel,  # type: ignore[arg-type]
+    )
     if run.failed:
         raise NaspredError(
             f"compare on {task.name}: {run.failed} unit(s) failed ({run.failures[0]}); "
@@ -475,6 +517,10 @@ def run_compare(
     progress: bool = True,
     store: str | Path | None = None,
     retry_failed: bool = False,
+    backend: Backend = "local",
+    n_jobs: int | None = None,
+    address: str | None = None,
+    torch_threads: int | None = 1,
 ) -> CompareResult:
     """Compute ``proxy`` on every task's seeded arch subset and rank it against the
     task's stored baselines (and ``live_baselines``, computed here); write the tables
@@ -498,11 +544,25 @@ def run_compare(
             a finished unit twice (default ``<out_dir>/scores.journal.jsonl``). Units are
             keyed by the task's data, the proxies' source, seed, batch and data source.
         retry_failed: run units recorded as failed again.
+        backend: ``"local"`` (worker processes), ``"serial"`` or ``"ray"``
+            (:func:`naspred.parallel.parallel_map`); the scores are the same on each.
+            A user's proxy must be importable where the workers run (on a Ray
+            cluster: by every node).
+        n_jobs: workers (None: every CPU this process may use, or the cluster's).
+        address: Ray cluster address (ray backend).
+        torch_threads: torch threads per worker (local, ray).
     """
     if not tasks:
         raise InvalidInputError("no tasks to compare on; see `naspred tasks` for what is available")
     name = resolve_proxy(proxy)
     live = [resolve_proxy(b) for b in live_baselines]
+    specs = tuple(_portable_spec(s) for s in (proxy, *live_baselines))
+    parallel = {
+        "backend": backend,
+        "n_jobs": n_jobs,
+        "address": address,
+        "torch_threads": torch_threads,
+    }
     out = Path(out_dir) if out_dir is not None else default_out_dir(name)
     journal = Journal(Path(store) if store is not None else out / "scores.journal.jsonl")
     tables, similarity, score_frames = [], {}, []
@@ -526,6 +586,8 @@ def run_compare(
             failures,
             progress,
             retry_failed,
+            specs,
+            parallel,
         )
         columns: dict[str, np.ndarray] = {name: computed[name]}
         kinds = {name: "new"}

@@ -26,6 +26,7 @@ from naspred.experiments.picking import seeded_order
 from naspred.experiments.units import SkipUnit, Unit, data_tag, run_units
 from naspred.journal import Journal
 from naspred.metrics import finite_pairs, score_predictions
+from naspred.parallel import Backend
 from naspred.predictors.spec import PredictorSpec
 from naspred.reports.predictors import (  # noqa: F401 - re-exported: the CLI, studies, tests use them
     summarise,
@@ -100,6 +101,10 @@ def run_predictor_study(
     test_size: int = 1000,
     progress: bool = True,
     retry_failed: bool = False,
+    backend: Backend = "serial",
+    n_jobs: int | None = None,
+    address: str | None = None,
+    torch_threads: int | None = 1,
 ) -> pd.DataFrame:
     """Run every (task, seed, predictor, train size) cell not yet in ``store``.
 
@@ -123,6 +128,12 @@ def run_predictor_study(
         test_size: held-out archs per (task, seed).
         progress: show a progress bar.
         retry_failed: run cells recorded as failed again.
+        backend: ``"serial"`` (this process), ``"local"`` (worker processes) or
+            ``"ray"`` (:func:`naspred.parallel.parallel_map`); the metrics are the same
+            on each, only the wall times differ.
+        n_jobs: workers (None: every CPU this process may use, or the cluster's).
+        address: Ray cluster address (ray backend).
+        torch_threads: torch threads per worker (local, ray).
 
     Returns:
         The store's rows for these tasks as they are now.
@@ -155,7 +166,17 @@ def run_predictor_study(
         for spec in predictors
         for size in sorted(train_sizes)
     ]
-    run_units(units, journal, retry_failed=retry_failed, progress=progress, desc="predictor study")
+    run_units(
+        units,
+        journal,
+        retry_failed=retry_failed,
+        progress=progress,
+        desc="predictor study",
+        backend=backend,
+        n_jobs=n_jobs,
+        address=address,
+        torch_threads=torch_threads,
+    )
     return stored_predictor_results(tasks, journal, test_size=test_size)
 
 

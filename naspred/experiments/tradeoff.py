@@ -41,6 +41,7 @@ from naspred.errors import InvalidInputError
 from naspred.experiments.predictors import TaskArchs, evaluate_cell, split
 from naspred.experiments.units import SkipUnit, Unit, current_rows, data_tag, run_units
 from naspred.journal import Journal
+from naspred.parallel import Backend
 from naspred.predictors.spec import PredictorSpec
 from naspred.reports.figures import tradeoff_figure  # noqa: F401 - re-exported
 from naspred.reports.tradeoff import (  # noqa: F401 - re-exported: the CLI, studies, tests use them
@@ -182,6 +183,10 @@ def run_tradeoff_study(
     test_size: int | None = None,
     progress: bool = True,
     retry_failed: bool = False,
+    backend: Backend = "serial",
+    n_jobs: int | None = None,
+    address: str | None = None,
+    torch_threads: int | None = 1,
 ) -> pd.DataFrame:
     """Evaluate every (seed, predictor, training size, epochs) unit not yet in ``store``.
 
@@ -199,6 +204,23 @@ def run_tradeoff_study(
     failed), with the costs: ``init_s`` (seconds to fully train the training set,
     its proxies, plus fit time) and ``query_arch_s`` (seconds per queried arch:
     partial training, proxies, plus query time per arch).
+
+    Args:
+        task: a task with learning curves and epoch times.
+        predictors: the predictors, each with its hyper-parameters.
+        store: the results journal (path or :class:`~naspred.journal.Journal`).
+        train_sizes: training-set sizes.
+        query_epochs: epochs of partial curve at query (None: :func:`default_query_epochs`).
+        seeds: one test set and training pool per seed.
+        test_size: held-out archs per seed (None: 200, or half a smaller task's).
+        progress: show a progress bar.
+        retry_failed: run units recorded as failed again.
+        backend: ``"serial"`` (this process), ``"local"`` (worker processes) or
+            ``"ray"`` (:func:`naspred.parallel.parallel_map`); the scores are the same
+            on each, only the measured fit and query times differ.
+        n_jobs: workers (None: every CPU this process may use, or the cluster's).
+        address: Ray cluster address (ray backend).
+        torch_threads: torch threads per worker (local, ray).
     """
     check_curve_task(task)
     journal = store if isinstance(store, Journal) else Journal(store)
@@ -249,7 +271,17 @@ def run_tradeoff_study(
         for size in plan.sizes
         for e in plan.epochs
     ]
-    run_units(units, journal, retry_failed=retry_failed, progress=progress, desc="trade-off study")
+    run_units(
+        units,
+        journal,
+        retry_failed=retry_failed,
+        progress=progress,
+        desc="trade-off study",
+        backend=backend,
+        n_jobs=n_jobs,
+        address=address,
+        torch_threads=torch_threads,
+    )
     return current_rows(journal.frame(), "tradeoff", {task.name: data})
 
 

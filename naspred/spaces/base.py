@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
-from torch import nn
 
 from naspred.errors import ArchKeyError, InvalidInputError, WrongTypeError
+
+if TYPE_CHECKING:  # torch only for the network builders' annotations: listing tasks needs none
+    from torch import nn
 
 
 @dataclass(frozen=True, eq=False)
