@@ -459,17 +459,23 @@ def test_a_compare_journal_records_and_checks_the_thread_count(
     small_suite_zero: Path, tmp_path: Path
 ) -> None:
     out = tmp_path / "out"
-    threads = torch.get_num_threads()
+    # compare scores on local workers, each with --torch-threads threads (default 1)
     assert _compare("params", small_suite_zero, out).exit_code == 0
     rows = [json.loads(x) for x in (out / "scores.journal.jsonl").read_text().splitlines()]
+    assert {r["torch_threads"] for r in rows} == {1}
+    before = (out / "scores.journal.jsonl").read_bytes()
+    result = _compare("params", small_suite_zero, out, "--torch-threads", "2")
+    assert_one_error(result, "computed with 1 torch threads", "would use 2", "--torch-threads 1")
+    assert (out / "scores.journal.jsonl").read_bytes() == before
+    # in this process (serial), the count is the process's own
+    threads = torch.get_num_threads()
+    serial = _compare("params", small_suite_zero, tmp_path / "serial", "--backend", "serial")
+    assert serial.exit_code == 0, serial.output
+    rows = [
+        json.loads(x)
+        for x in (tmp_path / "serial" / "scores.journal.jsonl").read_text().splitlines()
+    ]
     assert {r["torch_threads"] for r in rows} == {threads}
-    other = threads + 1
-    torch.set_num_threads(other)
-    try:
-        result = _compare("params", small_suite_zero, out)
-    finally:
-        torch.set_num_threads(threads)
-    assert_one_error(result, f"computed with {threads} torch threads", f"this run uses {other}")
 
 
 @pytest.mark.parametrize("dataset", ["cifar10", "cifar100"])

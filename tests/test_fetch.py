@@ -430,7 +430,9 @@ def test_loaders_find_fetched_suite_zero_without_flags_and_explicit_paths_win(
     from naspred.benchmarks import load_tasks, registry
     from naspred.benchmarks.suite_zero import fetched_suite_zero_dir, suite_zero_dir
 
-    monkeypatch.setattr(registry, "embedded_tasks", lambda: [])  # seconds to load; not under test
+    monkeypatch.setattr(
+        registry, "embedded_tasks", lambda names=None: []
+    )  # seconds to load; not under test
     assert fetched_suite_zero_dir() is None
     directory = _fetch_suite_zero(server)  # the registered source: every zc_<space>.json
     assert fetched_suite_zero_dir() == directory
@@ -474,7 +476,7 @@ def test_a_fetched_suite_zero_does_not_count_as_given(
 
     _fetch_suite_zero(server)
     assert suite_zero_dir() is None  # not a given directory
-    monkeypatch.setattr(registry, "embedded_tasks", lambda: ["the embedded tasks"])
+    monkeypatch.setattr(registry, "embedded_tasks", lambda names=None: ["the embedded tasks"])
     assert load_tasks() == ["the embedded tasks"]
     assert load_tasks(embedded=True) == ["the embedded tasks"]
 

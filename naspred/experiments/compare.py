@@ -55,7 +55,7 @@ from naspred.benchmarks.task import TARGET, Task
 from naspred.errors import InvalidInputError, NaspredError, ProxySpecError
 from naspred.experiments.correlation_stats import mean_ranks
 from naspred.experiments.picking import seeded_subset
-from naspred.experiments.proxy_scoring import ScoreChunk, score_chunk
+from naspred.experiments.proxy_scoring import ScoreChunk, score_chunk, scoring_threads
 from naspred.experiments.units import Unit, run_units
 from naspred.journal import Journal
 from naspred.metrics import finite_pairs, kendall, spearman
@@ -456,7 +456,7 @@ def _score(
         )
         for i, chunk in enumerate(chunks)
     ]
-    _check_threads(journal, units, task)
+    _check_threads(journal, units, task, parallel)
     run = run_units(
         units,
         journal,
@@ -484,20 +484,24 @@ def _score(
     return {name: np.concatenate(parts[name]) for name in names}
 
 
-def _check_threads(journal: Journal, units: Sequence[Unit], task: Task) -> None:
-    """Refuse to resume from units scored with another torch thread count than this
-    process's (scores differ in the last digits with it); rows journaled before the
-    count was recorded resume as they are."""
-    now = torch.get_num_threads()
+def _check_threads(
+    journal: Journal, units: Sequence[Unit], task: Task, parallel: Mapping[str, Any]
+) -> None:
+    """Refuse to resume from units scored with another torch thread count than this run
+    would use (scores differ in the last digits with it); rows journaled before the
+    count was recorded, or a run leaving the count to the workers, resume as they are."""
+    now = scoring_threads(str(parallel.get("backend", "local")), parallel.get("torch_threads"))
+    if now is None:
+        return
     for unit in units:
         row = journal.get(unit.key)
         before = None if row is None else row.get("torch_threads")
         if before is not None and int(before) != now:
             raise NaspredError(
                 f"{journal.path}: {task.name} scores were computed with {before} torch "
-                f"threads, this run uses {now} (scores differ in the last digits with the "
-                f"thread count); resume with {before} (OMP_NUM_THREADS={before}, or "
-                "--torch-threads where the command has it) or write to another --out"
+                f"threads, this run would use {now} (scores differ in the last digits with "
+                f"the thread count); resume with --torch-threads {before} or write to "
+                "another --out"
             )
 
 
