@@ -10,14 +10,15 @@ from pathlib import Path
 import pandas as pd
 
 from naspred.benchmarks import analog_nasbench, nasbench_graph
+from naspred.benchmarks import graf as graf_release
 from naspred.benchmarks.learning_curves import embedded_learning_curves, load_learning_curves
 from naspred.benchmarks.suite_zero import (
     fetched_suite_zero_dir,
     load_suite_zero,
     suite_zero_dir,
 )
-from naspred.benchmarks.task import Task
-from naspred.errors import BenchmarkFileError, UnknownTaskError
+from naspred.benchmarks.task import TARGET, Task
+from naspred.errors import BenchmarkFileError, UnknownNameError, UnknownTaskError
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +66,8 @@ def load_tasks(
     suite_zero: str | Path | None = None,
     embedded: bool | None = None,
     curves: Sequence[str | Path] = (),
+    graf: str | Path | None = None,
+    target: str | None = None,
 ) -> list[Task]:
     """Load tasks from every available source and keep those matching ``names``.
 
@@ -80,17 +83,32 @@ def load_tasks(
             they are included only when no Suite-Zero directory and no curve file is
             given, so pointing at files studies exactly those.
         curves: learning-curve files (:func:`load_curve_file`), one task each.
+        graf: a GRAF release directory (:mod:`naspred.benchmarks.graf`); defaults to
+            ``$NASPRED_GRAF_DIR``. It adds the GRAF tasks (``nasbench201/cifar10-graf``)
+            and attaches its hardware and robustness targets to every loaded task of
+            their space and dataset (Suite-Zero's, GRAF's, the learning-curve and
+            AnalogNAS-Bench CIFAR-10 tasks), joined by arch key. Like a Suite-Zero
+            directory, it turns the embedded default off.
+        target: rank by this target instead of ``val_accuracy``
+            (:meth:`Task.retarget`, e.g. ``"edgegpu_latency"``): the tasks that have it
+            are retargeted, those that do not are left out with a warning naming them.
     """
     directory = suite_zero_dir(suite_zero)
+    graf_directory = graf_release.graf_dir(graf)
     tasks: list[Task] = [load_curve_file(path) for path in curves]
     if directory is not None:
         tasks += load_suite_zero(directory)
-    if embedded or (embedded is None and directory is None and not curves):
+    if graf_directory is not None:
+        tasks += graf_release.load_graf(graf_directory)
+    no_files = directory is None and graf_directory is None and not curves
+    if embedded or (embedded is None and no_files):
         tasks += embedded_tasks()
     fetched = fetched_suite_zero_dir() if names and directory is None else None
     if fetched is not None:
         log.info("task names also match the fetched Suite-Zero release in %s", fetched)
         tasks += load_suite_zero(fetched)
+    if graf_directory is not None:
+        tasks = graf_release.attach_targets(tasks, graf_release.load_graf_targets(graf_directory))
     if names:
         kept = []
         for pattern in names:
@@ -108,7 +126,23 @@ def load_tasks(
                 )
             kept += [t for t in matched if t not in kept]
         tasks = kept
+    if target is not None:
+        tasks = _retarget(tasks, target, graf_directory is not None)
     return tasks
+
+
+def _retarget(tasks: list[Task], target: str, with_graf: bool) -> list[Task]:
+    having = [t for t in tasks if target == TARGET or target in t.targets]
+    if not having:
+        known = sorted({name for t in tasks for name in t.targets})
+        raise UnknownNameError(
+            f"no chosen task has the target {target!r}; their targets: {known}"
+            + ("" if with_graf else " (hardware and robustness targets need --graf-dir)")
+        )
+    lacking = [t.name for t in tasks if t not in having]
+    if lacking:
+        log.warning("tasks without target %r left out: %s", target, ", ".join(lacking))
+    return [t.retarget(target) for t in having]
 
 
 def task_table(tasks: Sequence[Task]) -> pd.DataFrame:
