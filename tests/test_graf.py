@@ -462,3 +462,21 @@ def test_study_commands_pass_graf_dir_and_target(command: str, monkeypatch, tmp_
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 2 and "stop here" in result.output, result.output
     assert seen["graf"] == tmp_path and seen["target"] == "pgd@Linf_eps-1.0"
+
+
+def test_tnb101_micro_file_in_the_release_layout(tmp_path: Path) -> None:
+    from naspred.spaces import get_space
+
+    space = get_space("transbench101_micro")
+    rng = np.random.default_rng(0)
+    keys = list(dict.fromkeys(space.sample(rng).to_key() for _ in range(8)))
+    # the published file's columns: pandas' index, net, val_accs, proxies, bookkeeping
+    frame = pd.DataFrame(
+        {"net": keys, "val_accs": np.linspace(20, 55, len(keys)),
+         "zen": np.arange(len(keys), dtype=float), "random": 1, "rank": 2.0, "new_net": keys}
+    )  # fmt: skip
+    frame.to_csv(tmp_path / "tnb101_micro_valid_nets.csv")
+    [task] = load_graf(tmp_path)
+    assert task.name == "transbench101_micro/unknown-graf" and task.keys == tuple(keys)
+    assert task.proxy_names == ["zen"]
+    np.testing.assert_array_equal(task.val_accuracy, frame["val_accs"].to_numpy())

@@ -123,6 +123,7 @@ def load_tasks(
                         "--suite-zero-dir)"
                     )
                     + ("" if curves else " (learning-curve files: --curves FILE)")
+                    + ("" if graf_directory else " (GRAF tasks: --graf-dir)")
                 )
             kept += [t for t in matched if t not in kept]
         tasks = kept
