@@ -231,6 +231,20 @@ def test_embedded_cifar10_task_gets_the_targets(graf_dir: Path) -> None:
     )
 
 
+def test_analognas_task_gets_the_cifar10_targets(graf_dir: Path) -> None:
+    from naspred.benchmarks import analog_nasbench
+
+    if not analog_nasbench.is_available():
+        pytest.skip(f"AnalogNAS-Bench not installed ({analog_nasbench.GET_IT})")
+    [analog] = attach_targets(analog_nasbench.load_analog_nasbench(), load_graf_targets(graf_dir))
+    robust = _csv(graf_dir / "robustness_targets.csv")
+    assert analog.name == "nasbench201/analognas_cifar10" and len(analog) == 15625
+    np.testing.assert_array_equal(
+        analog.targets["fgsm@Linf_eps-8.0"], robust.loc[list(analog.keys), "fgsm@Linf_eps-8.0"]
+    )
+    assert "analog_accuracy" in analog.targets  # its own targets are kept
+
+
 def test_archs_missing_from_a_target_file_get_nan(graf_task, graf_dir: Path, tmp_path) -> None:
     out = tmp_path / "graf"
     out.mkdir()
@@ -323,8 +337,8 @@ def test_retarget_makes_a_target_the_main_one(cifar10_tasks) -> None:
     # a cost is negated, so "ranks faster archs higher" is a positive correlation
     np.testing.assert_array_equal(lat.val_accuracy, -g.targets["edgegpu_latency"])
     np.testing.assert_array_equal(lat.targets[BASE_TARGET], g.val_accuracy)
-    np.testing.assert_array_equal(lat.lookup(lat.keys[:3], "edgegpu_latency"), g.targets[
-        "edgegpu_latency"][:3])  # fmt: skip
+    raw = lat.lookup(lat.keys[:3], "edgegpu_latency")  # the raw cost stays a target
+    np.testing.assert_array_equal(raw, g.targets["edgegpu_latency"][:3])
     assert spearman(lat.val_accuracy, g.proxies["flops"]) == pytest.approx(-0.6026, abs=5e-4)
     # an accuracy keeps its sign
     pgd = g.retarget("pgd@Linf_eps-1.0")

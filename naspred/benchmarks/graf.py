@@ -381,8 +381,10 @@ def load_graf_targets(directory: str | Path) -> list[TargetTable]:
     if not directory.is_dir():
         raise BenchmarkFileError(directory, "no such directory", "a GRAF data/ directory", GET_IT)
     tables = []
+    hw_datasets = set()
     for path in sorted(directory.iterdir()):
         if match := _HW.fullmatch(path.name):
+            hw_datasets.add(match["dataset"])
             frame = read_keyed_csv(path, layout="net, then one column per hardware metric")
             costs = {name: frame[name].to_numpy(dtype=float) for name in frame.columns}
             costs = check_costs(path, costs, list(frame.index))
@@ -401,9 +403,8 @@ def load_graf_targets(directory: str | Path) -> list[TargetTable]:
         )
     pickle_path = directory / PICKLE_NAME
     if pickle_path.is_file():
-        have = {t.dataset for t in tables if t.source.rsplit("/", 1)[-1].startswith("hw_")}
         for table in load_hw_nas_bench(pickle_path):
-            if table.dataset in have:
+            if table.dataset in hw_datasets:
                 log.info(
                     "%s: %s costs come from hw_%s.csv, the pickle's are not used",
                     pickle_path,
