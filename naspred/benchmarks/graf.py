@@ -33,10 +33,11 @@ attach to every loaded NB201 task of their dataset by arch key
 HW-NAS-Bench's own ``HW-NAS-Bench-v1_0.pickle`` in the directory is read too
 (:mod:`naspred.benchmarks.hw_nas_bench`), for datasets no ``hw_<dataset>.csv`` covers.
 
-Failures are normalised here: ``-1e8`` is the Suite-Zero runner's marker of a proxy
-that failed on an arch (the all-``none`` cell has it for ``zen``, ``jacov``,
-``epe_nas`` and ``nwot``) and becomes NaN, a non-finite score that studies count
-and leave out. Anything else that is not a finite number is an error.
+Failures are normalised here: the proxy columns carry Suite-Zero's failure marker
+(:data:`naspred.benchmarks.suite_zero.FAILURE_MARKER`, ``-1e8``; the all-``none``
+cell has it for ``zen``, ``jacov``, ``epe_nas`` and ``nwot``), which becomes a
+recorded failure as in the Suite-Zero loader (NaN in ``Task.proxies``, True in
+``Task.proxy_failed``). Anything else that is not a finite number is an error.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from naspred.benchmarks.suite_zero import FAILURE_MARKER
 from naspred.benchmarks.task import Task
 from naspred.errors import ArchKeyError, BenchmarkFileError, InvalidInputError
 
@@ -68,8 +70,6 @@ GET_IT = (
 )
 #: Task variant of the GRAF tasks (``nasbench201/cifar10-graf``).
 VARIANT = "graf"
-#: NAS-Bench-Suite-Zero's marker of a failed proxy score.
-FAILURE = -1e8
 #: HW-NAS-Bench's marker of a cost it did not measure.
 NOT_MEASURED = -1.0
 ROBUSTNESS_FILE = "robustness_targets.csv"
@@ -143,9 +143,10 @@ def read_keyed_csv(path: Path, space: str = "nasbench201", layout: str = "") -> 
 
     Checks: the file parses; it has a ``net`` column; every key is a key of ``space``
     (``space.from_key``); no key repeats; ``net_str``, where present, is the NB201
-    arch string of its key; every other column is a finite number (``-1e8``, the
-    Suite-Zero failure marker, becomes NaN). Pandas' unnamed index column and GRAF's
-    bookkeeping columns (``new_net``, ``random``, ``rank``) are dropped.
+    arch string of its key; every other column is a finite number (a failure marker
+    stays as stored: the caller knows which columns are scores). Pandas' unnamed
+    index column and GRAF's bookkeeping columns (``new_net``, ``random``, ``rank``)
+    are dropped.
 
     Args:
         path: the CSV file.
@@ -210,10 +211,9 @@ def read_keyed_csv(path: Path, space: str = "nasbench201", layout: str = "") -> 
                 path,
                 f"column {column!r}: {int(bad.sum())} value(s) are not finite numbers, e.g. "
                 f"{values[column].iloc[first]!r} at line {first + 2}",
-                "a finite number in every cell (the Suite-Zero failure marker -1e8 is "
-                "accepted and read as a failed score)",
+                "a finite number in every cell",
             )
-        values[column] = numbers.astype(float).where(numbers != FAILURE, np.nan)
+        values[column] = numbers.astype(float)
     values.index = pd.Index(keys.to_numpy(dtype=str), name="net")
     return values
 
@@ -320,9 +320,22 @@ def load_graf(directory: str | Path) -> list[Task]:
             scores = scores.join(stored.loc[accs.index])
         keys = tuple(accs.index)
         proxies = {name: scores[name].to_numpy(dtype=float) for name in scores.columns}
+        failed = {name: v == FAILURE_MARKER for name, v in proxies.items()}
+        failed = {name: mask for name, mask in failed.items() if mask.any()}
+        for name, mask in failed.items():
+            proxies[name] = np.where(mask, np.nan, proxies[name])
         source = str(proxy_path or acc_path)
         tasks.append(
-            Task(space, dataset, keys, val, proxies=proxies, source=source, variant=VARIANT)
+            Task(
+                space,
+                dataset,
+                keys,
+                val,
+                proxies=proxies,
+                source=source,
+                variant=VARIANT,
+                proxy_failed=failed,
+            )
         )
         log.info("loaded %s (%d archs) from %s", tasks[-1].name, len(keys), source)
     return sorted(tasks, key=lambda t: t.name)
