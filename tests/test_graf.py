@@ -32,6 +32,7 @@ from naspred.errors import (
     InvalidInputError,
     UnknownArchError,
     UnknownNameError,
+    UnknownTaskError,
     WrongTypeError,
 )
 from naspred.metrics import kendall, spearman
@@ -499,3 +500,22 @@ def test_tnb101_micro_file_in_the_release_layout(tmp_path: Path) -> None:
     assert task.name == "transbench101_micro/unknown-graf" and task.keys == tuple(keys)
     assert task.proxy_names == ["zen"]
     np.testing.assert_array_equal(task.val_accuracy, frame["val_accs"].to_numpy())
+
+
+def test_a_fetched_release_answers_target_and_graf_names(graf_dir: Path, monkeypatch) -> None:
+    import naspred.benchmarks.graf as graf_release
+    from naspred.encodings import make_encoder
+    from naspred.spaces.nasbench201 import NasBench201Arch
+
+    with pytest.raises(UnknownTaskError, match="cifar10-graf"):
+        load_tasks(["nasbench201/cifar10-graf"])  # nothing fetched (the test's own cache)
+    # as `naspred data fetch graf` leaves it (the cache's own checks are test_fetch's)
+    monkeypatch.setattr(graf_release, "fetched_graf_dir", lambda: graf_dir)
+    [task] = load_tasks(["nasbench201/cifar10-graf"], target="fpga_energy")
+    assert task.name == "nasbench201/cifar10-graf@fpga_energy" and len(task) == 9445
+    # it does not count as a given directory: without names the embedded tasks stay
+    names = {t.name for t in load_tasks(target="edgegpu_latency")}
+    assert "nasbench201/cifar10-lc@edgegpu_latency" in names
+    assert "nasbench201/cifar10-graf@edgegpu_latency" in names
+    arch = NasBench201Arch.from_key("(2, 4, 0, 0, 3, 2)")
+    assert make_encoder("arch2vec").fit_transform([arch]).shape == (1, 16)

