@@ -155,6 +155,7 @@ def _copy_release(graf_dir: Path, tmp_path: Path, *names: str) -> Path:
     ("edit", "message"),
     [
         (lambda f: f.assign(net=f["net"].where(f.index != 3, "(5, 0, 0, 0, 0, 0)")), "line 5"),
+        (lambda f: f.assign(net=f["net"].where(f.index != 3, f["net_str"])), "Suite-Zero key"),
         (lambda f: f.assign(net_str=f["net_str"].where(f.index != 2, f["net_str"][0])), "net_str"),
         (lambda f: pd.concat([f, f.iloc[[7]]]), "more than once"),
         (lambda f: f.assign(val_accs=f["val_accs"].where(f.index != 4, 101.0)), "outside [0, 100]"),
@@ -162,7 +163,16 @@ def _copy_release(graf_dir: Path, tmp_path: Path, *names: str) -> Path:
         (lambda f: f.drop(columns=["val_accs"]), "no 'val_accs' column"),
         (lambda f: f.drop(columns=["net"]), "no 'net' column"),
     ],
-    ids=["bad-key", "net_str", "duplicate", "range", "nan", "no-accuracy", "no-net"],
+    ids=[
+        "bad-key",
+        "string-as-key",
+        "net_str",
+        "duplicate",
+        "range",
+        "nan",
+        "no-accuracy",
+        "no-net",
+    ],
 )
 def test_malformed_release_files_are_named(graf_dir: Path, tmp_path: Path, edit, message) -> None:
     out = tmp_path / "graf"

@@ -189,9 +189,17 @@ def read_keyed_csv(path: Path, space: str = "nasbench201", layout: str = "") -> 
     archs = []
     for row, key in enumerate(frame["net"], start=2):  # line 1 is the header
         try:
-            archs.append(parse(key))
+            arch = parse(key)
         except ArchKeyError as err:
             raise BenchmarkFileError(path, f"line {row}: {err}", layout) from None
+        # from_key also reads other spellings (NB201 strings): the column must hold keys
+        if arch.to_key() != key:
+            raise BenchmarkFileError(
+                path,
+                f"line {row}: net {key!r} is not spelled as a Suite-Zero key",
+                f"{layout}; this arch's key is {arch.to_key()!r}",
+            )
+        archs.append(arch)
     keys = frame["net"]
     repeated = keys[keys.duplicated()]
     if len(repeated):
