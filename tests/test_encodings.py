@@ -39,7 +39,7 @@ ALL_CONV = NasBench201Arch.from_key("(2, 2, 2, 2, 2, 2)")
 
 
 def test_registry_names_and_unknown() -> None:
-    assert encoding_names() == ["adjacency", "categorical", "graph_features", "path"]
+    assert encoding_names() == ["adjacency", "arch2vec", "categorical", "graph_features", "path"]
     with pytest.raises(KeyError, match="unknown encoding 'nope'"):
         make_encoder("nope")
 

@@ -24,6 +24,7 @@ from pathlib import Path
 import pandas as pd
 
 from naspred.benchmarks import analog_nasbench, nasbench_graph
+from naspred.benchmarks import graf as graf_release
 from naspred.benchmarks.learning_curves import embedded_learning_curves, load_learning_curves
 from naspred.benchmarks.suite_zero import (
     fetched_suite_zero_dir,
@@ -31,8 +32,8 @@ from naspred.benchmarks.suite_zero import (
     suite_zero_dir,
     suite_zero_files,
 )
-from naspred.benchmarks.task import Task
-from naspred.errors import BenchmarkFileError, UnknownTaskError
+from naspred.benchmarks.task import TARGET, Task
+from naspred.errors import BenchmarkFileError, UnknownNameError, UnknownTaskError
 
 log = logging.getLogger(__name__)
 
@@ -166,6 +167,8 @@ def load_tasks(
     suite_zero: str | Path | None = None,
     embedded: bool | None = None,
     curves: Sequence[str | Path] = (),
+    graf: str | Path | None = None,
+    target: str | None = None,
 ) -> list[Task]:
     """Load tasks from every available source and keep those matching ``names``.
 
@@ -181,37 +184,82 @@ def load_tasks(
             they are included only when no Suite-Zero directory and no curve file is
             given, so pointing at files studies exactly those.
         curves: learning-curve files (:func:`load_curve_file`), one task each.
+        graf: a GRAF release directory (:mod:`naspred.benchmarks.graf`); defaults to
+            ``$NASPRED_GRAF_DIR``; without either, a fetched release (``naspred data
+            fetch graf``) when ``target`` is given or a name asks for a ``-graf`` task.
+            It adds the GRAF tasks (``nasbench201/cifar10-graf``)
+            and attaches its hardware and robustness targets to every loaded task of
+            their space and dataset (Suite-Zero's, GRAF's, the learning-curve and
+            AnalogNAS-Bench CIFAR-10 tasks), joined by arch key. Like a Suite-Zero
+            directory, it turns the embedded default off.
+        target: rank by this target instead of ``val_accuracy``
+            (:meth:`Task.retarget`, e.g. ``"edgegpu_latency"``): the tasks that have it
+            are retargeted, those that do not are left out with a warning naming them.
     """
     directory = suite_zero_dir(suite_zero)
+    given_graf = graf_release.graf_dir(graf)
+    graf_directory = given_graf
+    if graf_directory is None and (target is not None or any("-graf" in n for n in names or ())):
+        # a fetched release answers --target and GRAF task names, as a fetched Suite-Zero
+        # answers task names, but does not count as a given directory
+        graf_directory = graf_release.fetched_graf_dir()
     patterns = list(names) if names else None
-    with_embedded = embedded or (embedded is None and directory is None and not curves)
+    no_files = directory is None and given_graf is None and not curves
+    with_embedded = embedded or (embedded is None and no_files)
     tasks: list[Task] = [load_curve_file(path) for path in curves]
     if directory is not None:
         tasks += suite_zero_tasks(directory, patterns)
+    graf_tasks = graf_release.load_graf(graf_directory) if graf_directory is not None else []
+    tasks += graf_tasks
     if with_embedded:
         tasks += embedded_tasks(patterns)
-    if patterns is None:
-        return tasks
-    fetched = fetched_suite_zero_dir() if directory is None else None
+    fetched = fetched_suite_zero_dir() if patterns is not None and directory is None else None
     if fetched is not None:
         log.info("task names also match the fetched Suite-Zero release in %s", fetched)
         tasks += suite_zero_tasks(fetched, patterns)
-    kept: list[Task] = []
-    for pattern in patterns:
-        matched = [t for t in tasks if fnmatch.fnmatchcase(t.name, pattern)]
-        if not matched:
-            available = _all_names(tasks[: len(curves)], directory or fetched, with_embedded)
-            raise UnknownTaskError(
-                f"no task matches {pattern!r}; available: {', '.join(available)}"
-                + (
-                    ""
-                    if directory or fetched
-                    else " (Suite-Zero tasks: `naspred data fetch suite-zero` or --suite-zero-dir)"
+    if graf_directory is not None:
+        tasks = graf_release.attach_targets(tasks, graf_release.load_graf_targets(graf_directory))
+    if patterns is not None:
+        kept: list[Task] = []
+        for pattern in patterns:
+            matched = [t for t in tasks if fnmatch.fnmatchcase(t.name, pattern)]
+            if not matched:
+                available = _all_names(tasks[: len(curves)], directory or fetched, with_embedded)
+                available += [t.name for t in graf_tasks]
+                raise UnknownTaskError(
+                    f"no task matches {pattern!r}; available: {', '.join(available)}"
+                    + (
+                        ""
+                        if directory or fetched
+                        else " (Suite-Zero tasks: `naspred data fetch suite-zero` or "
+                        "--suite-zero-dir)"
+                    )
+                    + ("" if curves else " (learning-curve files: --curves FILE)")
+                    + ("" if graf_directory else " (GRAF tasks: --graf-dir)")
                 )
-                + ("" if curves else " (learning-curve files: --curves FILE)")
+            kept += [t for t in matched if t not in kept]
+        tasks = kept
+    if target is not None:
+        tasks = _retarget(tasks, target, graf_directory is not None)
+    return tasks
+
+
+def _retarget(tasks: list[Task], target: str, with_graf: bool) -> list[Task]:
+    having = [t for t in tasks if target == TARGET or target in t.targets]
+    if not having:
+        known = sorted({name for t in tasks for name in t.targets})
+        raise UnknownNameError(
+            f"no chosen task has the target {target!r}; their targets: {known}"
+            + (
+                ""
+                if with_graf
+                else " (hardware and robustness targets: `naspred data fetch graf` or --graf-dir)"
             )
-        kept += [t for t in matched if t not in kept]
-    return kept
+        )
+    lacking = [t.name for t in tasks if t not in having]
+    if lacking:
+        log.warning("tasks without target %r left out: %s", target, ", ".join(lacking))
+    return [t.retarget(target) for t in having]
 
 
 def _all_names(curve_tasks: Sequence[Task], directory: Path | None, embedded: bool) -> list[str]:
@@ -230,6 +278,7 @@ def describe_tasks(
     suite_zero: str | Path | None = None,
     embedded: bool | None = None,
     curves: Sequence[str | Path] = (),
+    graf: str | Path | None = None,
 ) -> pd.DataFrame:
     """What :func:`task_table` gives for ``load_tasks(...)`` with the same sources,
     the rows of the installed packages' tasks made from their metadata (what
@@ -239,12 +288,17 @@ def describe_tasks(
         suite_zero: directory (or file) of Suite-Zero records, as in :func:`load_tasks`.
         embedded: include the embedded tasks, as in :func:`load_tasks`.
         curves: learning-curve files, as in :func:`load_tasks`.
+        graf: a GRAF release directory, as in :func:`load_tasks`.
     """
     directory = suite_zero_dir(suite_zero)
+    graf_directory = graf_release.graf_dir(graf)
     rows = [load_curve_file(path).summary() for path in curves]
     if directory is not None:
         rows += [t.summary() for t in suite_zero_tasks(directory)]
-    if embedded or (embedded is None and directory is None and not curves):
+    if graf_directory is not None:
+        rows += [t.summary() for t in graf_release.load_graf(graf_directory)]
+    no_files = directory is None and graf_directory is None and not curves
+    if embedded or (embedded is None and no_files):
         rows += _embedded_rows()
     return pd.DataFrame(rows)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -14,6 +15,22 @@ from naspred.errors import ArchKeyError, InvalidInputError, UnknownNameError, Wr
 
 #: Column name of the main ground truth in every table naspred writes.
 TARGET = "val_accuracy"
+#: Where :meth:`Task.retarget` keeps the accuracy the task had before.
+BASE_TARGET = "base_val_accuracy"
+#: Target names ending in one of these are costs (lower is better).
+COST_SUFFIXES = ("latency", "energy", "time")
+
+log = logging.getLogger(__name__)
+
+
+def is_cost(name: str) -> bool:
+    """Whether the target ``name`` is a cost, lower meaning better (latency, energy,
+    time: ``edgegpu_latency``, ``fpga_energy``, ``train_time``).
+
+    Args:
+        name: a target name.
+    """
+    return name.endswith(COST_SUFFIXES)
 
 
 @dataclass(frozen=True, eq=False)
@@ -52,6 +69,9 @@ class Task:
             marker, such as Suite-Zero's ``-1e8``, normalised by the loader. Studies
             leave failures out and count them apart from stored NaN/inf scores, or rank
             them last (:meth:`failures_as_worst`).
+        main_target: empty, or the target that ``val_accuracy`` holds instead of the
+            accuracy (set by :meth:`retarget`); it becomes part of :attr:`name`
+            (``nasbench201/cifar10@edgegpu_latency``).
     """
 
     space: str
@@ -66,6 +86,7 @@ class Task:
     source: str = ""
     variant: str = ""
     proxy_failed: Mapping[str, np.ndarray] = field(default_factory=dict)
+    main_target: str = ""
 
     def __post_init__(self) -> None:
         n = len(self.keys)
@@ -103,7 +124,8 @@ class Task:
         """``space/dataset`` (``space/dataset-variant`` for a variant), the id used on
         the command line and in tables."""
         name = f"{self.space}/{self.dataset}"
-        return f"{name}-{self.variant}" if self.variant else name
+        name = f"{name}-{self.variant}" if self.variant else name
+        return f"{name}@{self.main_target}" if self.main_target else name
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -309,6 +331,71 @@ class Task:
                 worst = (finite.min() - 1.0) if finite.size else 0.0
                 proxies[name] = np.where(mask, worst, values)
         return replace(self, proxies=proxies)
+
+    def retarget(self, name: str, *, lower_is_better: bool | None = None) -> Task:
+        """The task with the target ``name`` as its main target, the one every study
+        ranks against.
+
+        ``val_accuracy`` of the result holds the target's values; the name marks the
+        target (``nasbench201/cifar10@edgegpu_latency``), so results stores and tables
+        never mix it with accuracy, and :meth:`digest` changes with it. Archs with no
+        finite value for the target are left out, and how many is logged. The former
+        accuracy stays available as the target ``base_val_accuracy``, and the target's
+        raw values under their own name.
+
+        Sign convention: the studies rank archs by "higher is better". A cost (latency,
+        energy, time; see :func:`is_cost`) is therefore negated: ``val_accuracy`` holds
+        ``-edgegpu_latency``. A proxy or predictor that ranks faster archs higher gets
+        a *positive* correlation, as one that ranks more accurate archs higher does for
+        accuracy: "predicts better" still means "correlates higher". A score that grows
+        with the cost (``flops``, ``params``) comes out negative. Errors such as MAE are
+        in the cost's own units.
+
+        Args:
+            name: a name in :attr:`targets` (``edgegpu_latency``, ``pgd@Linf_eps-1.0``);
+                ``val_accuracy`` returns the task itself.
+            lower_is_better: whether lower values of the target are better (negate
+                them); None: :func:`is_cost` decides from the name.
+
+        Returns:
+            A new task.
+
+        Raises:
+            UnknownNameError: the task has no target ``name``.
+            InvalidInputError: the task is already retargeted, or no arch has a value.
+        """
+        if name == TARGET:
+            return self
+        if self.main_target:
+            raise InvalidInputError(
+                f"task {self.name} already ranks by {self.main_target!r}; retarget the "
+                "task loaded from its source instead"
+            )
+        if name not in self.targets:
+            raise UnknownNameError(
+                f"task {self.name} has no target {name!r}; it has {[TARGET, *self.targets]}"
+            )
+        values = np.asarray(self.targets[name], dtype=float)
+        keep = np.isfinite(values)
+        if not keep.any():
+            raise InvalidInputError(f"task {self.name}: no arch has a value for {name!r}")
+        if not keep.all():
+            log.warning(
+                "%s@%s: %d of %d archs have no value for %s and are left out",
+                self.name,
+                name,
+                int((~keep).sum()),
+                len(self),
+                name,
+            )
+        negate = is_cost(name) if lower_is_better is None else lower_is_better
+        task = replace(
+            self,
+            val_accuracy=-values if negate else values,
+            targets={**self.targets, BASE_TARGET: self.val_accuracy},
+            main_target=name,
+        )
+        return task if keep.all() else task.subset(keep)
 
     def with_proxies(
         self, scores: Mapping[str, np.ndarray], times: Mapping[str, np.ndarray] | None = None

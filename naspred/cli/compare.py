@@ -20,6 +20,8 @@ def compare(
     ],
     task: opt.TaskNames = None,
     suite_zero_dir: opt.SuiteZeroDir = None,
+    graf_dir: opt.GrafDir = None,
+    target: opt.Target = None,
     embedded: opt.Embedded = None,
     n_archs: Annotated[
         int, opt.n_archs_option("Archs per task, drawn by --seed from those with stored scores.")
@@ -64,7 +66,13 @@ def compare(
     opt.check_image_source(npz, data_root, required=False)
     opt.note_gpu_workers(device, backend, n_jobs)
     name = resolve_proxy(proxy)  # before loading tasks: a typo fails at once
-    chosen = load_tasks(opt.split_list(task), suite_zero=suite_zero_dir, embedded=embedded)
+    chosen = load_tasks(
+        opt.split_list(task),
+        suite_zero=suite_zero_dir,
+        embedded=embedded,
+        graf=graf_dir,
+        target=target,
+    )
     result = run_compare(
         name,
         chosen,

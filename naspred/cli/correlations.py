@@ -17,11 +17,14 @@ if TYPE_CHECKING:  # importing naspred.benchmarks loads numpy and pandas: not fo
 def correlations(
     task: opt.TaskNames = None,
     suite_zero_dir: opt.SuiteZeroDir = None,
+    graf_dir: opt.GrafDir = None,
+    target: opt.Target = None,
     embedded: opt.Embedded = None,
     out: Annotated[
         Path | None,
         opt.out_option(
-            "Output directory.", default="results/correlations/<embedded|suite_zero|all>"
+            "Output directory.",
+            default="results/correlations/<embedded|suite_zero|graf|all>[@<target>]",
         ),
     ] = None,
     failed_as_worst: opt.FailedAsWorst = False,
@@ -33,9 +36,15 @@ def correlations(
     from naspred.benchmarks import load_tasks
     from naspred.experiments import run_correlation_study
 
-    chosen = load_tasks(opt.split_list(task), suite_zero=suite_zero_dir, embedded=embedded)
+    chosen = load_tasks(
+        opt.split_list(task),
+        suite_zero=suite_zero_dir,
+        embedded=embedded,
+        graf=graf_dir,
+        target=target,
+    )
     if out is None:
-        out = default_out(suite_zero_dir, embedded, chosen)
+        out = default_out(suite_zero_dir, embedded, chosen, graf_dir, target)
     study = run_correlation_study(chosen, out, progress=progress, failed_as_worst=failed_as_worst)
     typer.echo(f"{len(chosen)} task(s), {len(study.table)} (task, proxy) pairs -> {out}/")
     if not study.ranks.empty:
@@ -45,25 +54,43 @@ def correlations(
 
 
 def default_out(
-    suite_zero_dir: Path | None, embedded: bool | None, tasks: Sequence[Task] = ()
+    suite_zero_dir: Path | None,
+    embedded: bool | None,
+    tasks: Sequence[Task] = (),
+    graf_dir: Path | None = None,
+    target: str | None = None,
 ) -> Path:
-    """``results/correlations/<embedded|suite_zero|all>``, by the sources chosen (the
-    layout of the committed ``tables/correlations/``, which studies/ scripts write).
+    """``results/correlations/<embedded|suite_zero|graf|all>[@<target>]``, by the sources
+    chosen (the layout of the committed ``tables/correlations/``, which studies/ scripts
+    write) and the target, so that a study of another target has tables of its own.
 
     Args:
         suite_zero_dir: the ``--suite-zero-dir`` given, if any.
         embedded: ``--embedded/--no-embedded``.
         tasks: the tasks chosen; without a given directory, those that task names
             matched in a fetched Suite-Zero count as Suite-Zero tasks.
+        graf_dir: the ``--graf-dir`` given, if any.
+        target: the ``--target`` given, if any.
     """
+    from naspred.benchmarks.graf import VARIANT
+    from naspred.benchmarks.graf import graf_dir as resolve_graf
     from naspred.benchmarks.suite_zero import fetched_suite_zero_dir
     from naspred.benchmarks.suite_zero import suite_zero_dir as resolve_dir
 
     with_sz = resolve_dir(suite_zero_dir) is not None
-    with_embedded = embedded or (embedded is None and not with_sz)
+    with_graf = resolve_graf(graf_dir) is not None
+    with_embedded = embedded or (embedded is None and not with_sz and not with_graf)
     fetched = fetched_suite_zero_dir() if tasks and not with_sz else None
     if fetched is not None:
         from_fetched = [Path(t.source).parent == fetched for t in tasks]
-        with_sz, with_embedded = any(from_fetched), not all(from_fetched)
-    kind = "all" if with_sz and with_embedded else "suite_zero" if with_sz else "embedded"
+        with_sz = any(from_fetched)
+        with_embedded = any(
+            not f and t.variant != VARIANT for f, t in zip(from_fetched, tasks, strict=True)
+        )
+    chosen = [k for k, on in (("suite_zero", with_sz), ("graf", with_graf)) if on]
+    if with_embedded:
+        kind = "all" if chosen else "embedded"
+    else:
+        kind = chosen[0] if len(chosen) == 1 else "all"
+    kind = f"{kind}@{target}" if target else kind
     return opt.RESULTS / "correlations" / kind

@@ -43,6 +43,15 @@ SuiteZeroDir = Annotated[
         help="Directory of NAS-Bench-Suite-Zero zc_<space>.json records (ground truth).",
     ),
 ]
+GrafDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--graf-dir",
+        envvar="NASPRED_GRAF_DIR",
+        help="GRAF release data/ directory: its tasks (nasbench201/cifar10-graf) and the "
+        "hardware and robustness targets of NB201 tasks.",
+    ),
+]
 Embedded = Annotated[
     bool | None,
     typer.Option(
@@ -70,6 +79,17 @@ TaskNames = Annotated[
 ]
 
 # ---- what is evaluated ---------------------------------------------------------------
+
+Target = Annotated[
+    str | None,
+    typer.Option(
+        "--target",
+        help="Rank by this target instead of val_accuracy, e.g. edgegpu_latency or "
+        "'pgd@Linf_eps-1.0' (costs negated: higher is better); tasks without it are "
+        "left out.",
+        show_default="val_accuracy",
+    ),
+]
 
 
 def predictor_option(default: str, example: str = "'xgb:encoding=graph_features'") -> Any:

@@ -24,6 +24,8 @@ def predictors(
     seeds: Annotated[list[str] | None, opt.seeds_option(SEEDS)] = None,
     test_size: Annotated[int, typer.Option(help="Held-out archs per task and seed.", min=1)] = 1000,
     suite_zero_dir: opt.SuiteZeroDir = None,
+    graf_dir: opt.GrafDir = None,
+    target: opt.Target = None,
     embedded: opt.Embedded = None,
     curves: opt.CurveFiles = None,
     store: Annotated[Path, opt.store_option()] = opt.RESULTS / "predictors" / "store.jsonl",
@@ -50,7 +52,12 @@ def predictors(
     sizes = opt.int_list(train_sizes or [TRAIN_SIZES], "--train-sizes", minimum=1)
     seed_list = opt.int_list(seeds or [SEEDS], "--seeds")
     chosen = load_tasks(
-        opt.split_list(task), suite_zero=suite_zero_dir, embedded=embedded, curves=curves or ()
+        opt.split_list(task),
+        suite_zero=suite_zero_dir,
+        embedded=embedded,
+        curves=curves or (),
+        graf=graf_dir,
+        target=target,
     )
     results = run_predictor_study(
         chosen,

@@ -10,6 +10,7 @@ from naspred.errors import InvalidInputError
 
 def tasks(
     suite_zero_dir: opt.SuiteZeroDir = None,
+    graf_dir: opt.GrafDir = None,
     embedded: opt.Embedded = None,
     curves: opt.CurveFiles = None,
     verbose: opt.Verbose = False,
@@ -17,10 +18,13 @@ def tasks(
     """List every task the installed sources provide, with sizes and metrics."""
     from naspred.benchmarks import describe_tasks
 
-    table = describe_tasks(suite_zero=suite_zero_dir, embedded=embedded, curves=curves or ())
+    table = describe_tasks(
+        suite_zero=suite_zero_dir, embedded=embedded, curves=curves or (), graf=graf_dir
+    )
     if table.empty:
         raise InvalidInputError(
-            "no task source: with --no-embedded give --suite-zero-dir DIR or --curves FILE"
+            "no task source: with --no-embedded give --suite-zero-dir DIR, --graf-dir DIR "
+            "or --curves FILE"
         )
     table = table.drop(columns=["source"])
     typer.echo(table.to_markdown(index=False))

@@ -40,6 +40,8 @@ def tradeoff(
         ),
     ] = None,
     suite_zero_dir: opt.SuiteZeroDir = None,
+    graf_dir: opt.GrafDir = None,
+    target: opt.Target = None,
     embedded: opt.Embedded = None,
     curves: opt.CurveFiles = None,
     store: Annotated[Path, opt.store_option()] = opt.RESULTS / "tradeoff" / "store.jsonl",
@@ -75,7 +77,12 @@ def tradeoff(
     epochs = opt.int_list(query_epochs, "--query-epochs", minimum=1) or None
     seed_list = opt.int_list(seeds or [SEEDS], "--seeds")
     found = load_tasks(
-        opt.split_list(task), suite_zero=suite_zero_dir, embedded=embedded, curves=curves or ()
+        opt.split_list(task),
+        suite_zero=suite_zero_dir,
+        embedded=embedded,
+        curves=curves or (),
+        graf=graf_dir,
+        target=target,
     )
     chosen = [t for t in found if "epoch_time" in t.curves]
     if not chosen:
