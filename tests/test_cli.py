@@ -175,7 +175,8 @@ def test_tasks_without_any_source_is_one_line() -> None:
     result = runner.invoke(app, ["tasks", "--no-embedded"])
     assert result.exit_code == 2
     assert result.output == (
-        "error: no task source: with --no-embedded give --suite-zero-dir DIR or --curves FILE\n"
+        "error: no task source: with --no-embedded give --suite-zero-dir DIR, --graf-dir DIR "
+        "or --curves FILE\n"
     )
 
 

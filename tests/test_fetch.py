@@ -489,9 +489,9 @@ def test_correlations_label_fetched_suite_zero_tasks_as_suite_zero(
     from naspred.cli.correlations import default_out
 
     directory = _fetch_suite_zero(server)
-    # default_out reads where each task came from, nothing else
-    sz = SimpleNamespace(source=str(directory / "zc_nasbench101.json"))
-    lc = SimpleNamespace(source="naspred/data/learning_curves/nb201_cifar10.jsonl")
+    # default_out reads where each task came from and its variant, nothing else
+    sz = SimpleNamespace(source=str(directory / "zc_nasbench101.json"), variant="")
+    lc = SimpleNamespace(source="naspred/data/learning_curves/nb201_cifar10.jsonl", variant="lc")
     out = Path("results/correlations")
     assert default_out(None, None, [sz]) == out / "suite_zero"
     assert default_out(None, None, [sz, lc]) == out / "all"
