@@ -120,6 +120,26 @@ def test_malformed_files_name_the_file_and_the_problem(tmp_path, content, messag
     assert str(path) in str(err.value)
 
 
+@pytest.mark.parametrize(
+    "space, keys, bad",
+    [
+        # NB101 records stored under nasbench201: a 56-tuple is no NB201 cell
+        ("nasbench201", ["(2, 0, 2, 3, 3, 2)", "(" + ", ".join(["0"] * 56) + ")"], "(0, 0, 0"),
+        ("nasbench201", ["(2, 0, 2, 3, 3, 2)", "(9, 9, 9, 9, 9, 9)"], "(9, 9, 9, 9, 9, 9)"),
+        ("nasbench201", ["garbage", "(2, 0, 2, 3, 3, 2)"], "'garbage'"),
+        # a cell spelled another way than the benchmark's key
+        ("nasbench201", ["(2,0,2,3,3,2)"], "(2,0,2,3,3,2)"),
+    ],
+)
+def test_keys_that_are_no_arch_of_the_space_are_an_error_at_load(tmp_path, space, keys, bad):
+    path = tmp_path / f"zc_{space}.json"
+    path.write_text(json.dumps({space: {"cifar10": {k: record(50.0, snip=1.0) for k in keys}}}))
+    with pytest.raises(BenchmarkFileError, match="are not nasbench201 keys") as err:
+        load_suite_zero(path)
+    assert str(path) in str(err.value) and bad in str(err.value)
+    assert "nasbench201/cifar10" in str(err.value)
+
+
 def test_nan_and_inf_scores_are_kept_out_and_counted(tmp_path):
     records = {
         "a": record(90.0, snip=4.0, synflow=1.0),

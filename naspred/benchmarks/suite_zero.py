@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from naspred.benchmarks.task import TARGET, Task
-from naspred.errors import BenchmarkFileError
+from naspred.errors import BenchmarkFileError, InvalidInputError, WrongTypeError
 from naspred.fetch import fetched_dir
 
 log = logging.getLogger(__name__)
@@ -120,6 +120,7 @@ def _task_from_records(path: Path, space: str, dataset: str, records: object) ->
     if not isinstance(records, dict) or not records:
         raise BenchmarkFileError(path, f"{where} does not map arch keys to records", LAYOUT)
     keys = tuple(records)
+    _check_keys(path, space, dataset, keys)
     n = len(keys)
     val = np.full(n, np.nan)
     proxies: dict[str, np.ndarray] = {}
@@ -169,6 +170,37 @@ def _task_from_records(path: Path, space: str, dataset: str, records: object) ->
         source=str(path),
         proxy_failed=failed,
     )
+
+
+def _check_keys(path: Path, space: str, dataset: str, keys: tuple[str, ...]) -> None:
+    """Every key must be an arch of ``space``, spelled as its benchmark key: records
+    stored under the wrong space (NB101 tuples under ``nasbench201``) or garbage keys
+    are an error when the file loads, not a table of nonsense later. A space naspred
+    does not know is taken as it is (its keys cannot be checked)."""
+    from naspred.spaces import arch_type, space_names  # imports torch: only when a file loads
+
+    if space not in space_names():
+        log.info("%s: space %r is not one naspred knows; its keys are not checked", path, space)
+        return
+    cls = arch_type(space)
+    bad = []
+    for key in keys:
+        try:
+            ok = cls.from_key(key).to_key() == key
+        except (InvalidInputError, WrongTypeError):  # ArchKeyError is an InvalidInputError
+            ok = False
+        if not ok:
+            bad.append(key)
+            if len(bad) == 3:
+                break
+    if bad:
+        raise BenchmarkFileError(
+            path,
+            f"{space}/{dataset}: arch key(s) {', '.join(repr(k) for k in bad)} are not "
+            f"{space} keys",
+            f"keys as the {space} benchmark writes them (records of another space stored "
+            "under this one?)",
+        )
 
 
 def _number(value: object, path: Path, what: str) -> float:
