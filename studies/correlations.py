@@ -3,6 +3,7 @@
     python studies/correlations.py                       # -> tables/correlations/embedded
     python studies/correlations.py --suite-zero-dir DIR  # -> tables/correlations/suite_zero
                                                          #    and .../suite_zero_failed_as_worst
+    python studies/correlations.py --graf-dir DIR        # -> tables/correlations/graf
 
 The same as `naspred correlations`; kept here so that every committed table in
 tables/ has the script that made it.
@@ -21,8 +22,16 @@ TABLES = Path(__file__).resolve().parents[1] / "tables" / "correlations"
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--suite-zero-dir", type=Path, default=None)
+    parser.add_argument("--graf-dir", type=Path, default=None)
     args = parser.parse_args()
-    if args.suite_zero_dir is None:
+    if args.graf_dir is not None:
+        # GRAF's protocol (the `graf` preset): its valid cells, failures left out
+        run_correlation_study(
+            load_tasks(["nasbench201/*-graf"], graf=args.graf_dir, cells="valid"),
+            TABLES / "graf",
+            title="Public zero-cost proxies on GRAF's valid NAS-Bench-201 cells",
+        )
+    elif args.suite_zero_dir is None:
         run_correlation_study(
             load_tasks(embedded=True),
             TABLES / "embedded",

@@ -73,6 +73,10 @@ def test_study_records_every_cell_and_its_outcome(nb201, tmp_path):
     }
     md = (tmp_path / "tables" / "predictors.md").read_text()
     assert "## Cells not run" in md and "| rf " in md
+    # what each cell read, as a plain CSV field
+    csv = pd.read_csv(tmp_path / "tables" / "predictors.csv", keep_default_na=False)
+    reads = dict(zip(csv["predictor"], csv["reads"], strict=False))
+    assert reads["rf"] == "" and reads["zc(proxy=nwot)"] == "proxy:nwot"
 
 
 def test_study_reruns_cells_of_a_task_whose_data_changed(nb201, tmp_path):

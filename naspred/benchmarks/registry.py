@@ -26,6 +26,7 @@ import pandas as pd
 from naspred.benchmarks import analog_nasbench, nasbench_graph
 from naspred.benchmarks import graf as graf_release
 from naspred.benchmarks.learning_curves import embedded_learning_curves, load_learning_curves
+from naspred.benchmarks.protocols import CELLS, restrict_cells
 from naspred.benchmarks.suite_zero import (
     fetched_suite_zero_dir,
     load_suite_zero,
@@ -33,7 +34,7 @@ from naspred.benchmarks.suite_zero import (
     suite_zero_files,
 )
 from naspred.benchmarks.task import TARGET, Task
-from naspred.errors import BenchmarkFileError, UnknownNameError, UnknownTaskError
+from naspred.errors import BenchmarkFileError, InvalidInputError, UnknownNameError, UnknownTaskError
 
 log = logging.getLogger(__name__)
 
@@ -169,6 +170,7 @@ def load_tasks(
     curves: Sequence[str | Path] = (),
     graf: str | Path | None = None,
     target: str | None = None,
+    cells: str = "all",
 ) -> list[Task]:
     """Load tasks from every available source and keep those matching ``names``.
 
@@ -195,7 +197,13 @@ def load_tasks(
         target: rank by this target instead of ``val_accuracy``
             (:meth:`Task.retarget`, e.g. ``"edgegpu_latency"``): the tasks that have it
             are retargeted, those that do not are left out with a warning naming them.
+        cells: which archs count (:mod:`naspred.benchmarks.protocols`): ``all``,
+            ``unique`` (one per isomorphism class) or ``valid`` (GRAF's cells with no
+            unreachable operation, NAS-Bench-201 only); names matched before it, so
+            ``nasbench201/cifar10`` with ``valid`` gives ``nasbench201/cifar10-valid``.
     """
+    if cells not in CELLS:
+        raise InvalidInputError(f"unknown cell protocol {cells!r}; known: {', '.join(CELLS)}")
     directory = suite_zero_dir(suite_zero)
     given_graf = graf_release.graf_dir(graf)
     graf_directory = given_graf
@@ -239,6 +247,8 @@ def load_tasks(
                 )
             kept += [t for t in matched if t not in kept]
         tasks = kept
+    if cells != "all":
+        tasks = [restrict_cells(t, cells) for t in tasks]
     if target is not None:
         tasks = _retarget(tasks, target, graf_directory is not None)
     return tasks

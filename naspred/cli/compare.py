@@ -21,6 +21,7 @@ def compare(
     task: opt.TaskNames = None,
     suite_zero_dir: opt.SuiteZeroDir = None,
     graf_dir: opt.GrafDir = None,
+    cells: opt.Cells = None,
     target: opt.Target = None,
     embedded: opt.Embedded = None,
     n_archs: Annotated[
@@ -72,6 +73,7 @@ def compare(
         embedded=embedded,
         graf=graf_dir,
         target=target,
+        cells=cells or "all",
     )
     result = run_compare(
         name,

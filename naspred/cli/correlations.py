@@ -27,7 +27,9 @@ def correlations(
             default="results/correlations/<embedded|suite_zero|graf|all>[@<target>]",
         ),
     ] = None,
-    failed_as_worst: opt.FailedAsWorst = False,
+    cells: opt.Cells = None,
+    failed_as_worst: opt.FailedAsWorst = None,
+    preset: opt.Preset = None,
     progress: opt.Progress = True,
     verbose: opt.Verbose = False,
 ) -> None:
@@ -36,12 +38,14 @@ def correlations(
     from naspred.benchmarks import load_tasks
     from naspred.experiments import run_correlation_study
 
+    cells, target, failed_as_worst = opt.apply_preset(preset, cells, target, failed_as_worst)
     chosen = load_tasks(
         opt.split_list(task),
         suite_zero=suite_zero_dir,
         embedded=embedded,
         graf=graf_dir,
         target=target,
+        cells=cells,
     )
     if out is None:
         out = default_out(suite_zero_dir, embedded, chosen, graf_dir, target)

@@ -328,13 +328,61 @@ RetryFailed = Annotated[
     ),
 ]
 FailedAsWorst = Annotated[
-    bool,
+    bool | None,
     typer.Option(
         "--failed-as-worst/--failed-left-out",
         help="Rank the archs a proxy failed on (e.g. Suite-Zero's -1e8) last, tied, as the "
         "Suite-Zero notebooks do, instead of leaving them out; counted either way.",
+        show_default="failed-left-out (or the --preset's rule)",
     ),
 ]
+Cells = Annotated[
+    str | None,
+    typer.Option(
+        "--cells",
+        help="Which archs count: all, unique (one per isomorphism class) or valid (GRAF's "
+        "cells with no unreachable operation; NAS-Bench-201 only).",
+        show_default="all (or the --preset's)",
+    ),
+]
+Preset = Annotated[
+    str | None,
+    typer.Option(
+        "--preset",
+        help="A published table's protocol, setting --cells, --target and the failure rule: "
+        "suite-zero (all cells, failures ranked last) or graf (valid cells, failures left "
+        "out); see the README.",
+        show_default="none",
+    ),
+]
+
+
+def apply_preset(
+    preset: str | None, cells: str | None, target: str | None, failed_as_worst: bool | None
+) -> tuple[str, str | None, bool]:
+    """``(cells, target, failed_as_worst)`` of a command: the options given, else the
+    preset's, else the defaults (all cells, ``val_accuracy``, failures left out).
+
+    Raises:
+        InvalidInputError: an option given that contradicts the preset, or an unknown preset.
+    """
+    if preset is None:
+        return cells or "all", target, bool(failed_as_worst)
+    from naspred.benchmarks.protocols import get_preset
+    from naspred.benchmarks.task import TARGET
+
+    p = get_preset(preset)
+    rule = "--failed-as-worst" if p.failed_as_worst else "--failed-left-out"
+    for given, own, option in (
+        (cells, p.cells, f"--cells {p.cells}"),
+        (target, p.target, f"--target {p.target}"),
+        (failed_as_worst, p.failed_as_worst, rule),
+    ):
+        if given is not None and given != own:
+            raise InvalidInputError(
+                f"--preset {preset} sets {option}; drop the other option or the preset"
+            )
+    return p.cells, (None if p.target == TARGET else p.target), p.failed_as_worst
 
 
 # ---- the list syntax --------------------------------------------------------------------

@@ -25,6 +25,7 @@ def predictors(
     test_size: Annotated[int, typer.Option(help="Held-out archs per task and seed.", min=1)] = 1000,
     suite_zero_dir: opt.SuiteZeroDir = None,
     graf_dir: opt.GrafDir = None,
+    cells: opt.Cells = None,
     target: opt.Target = None,
     embedded: opt.Embedded = None,
     curves: opt.CurveFiles = None,
@@ -58,6 +59,7 @@ def predictors(
         curves=curves or (),
         graf=graf_dir,
         target=target,
+        cells=cells or "all",
     )
     results = run_predictor_study(
         chosen,

@@ -41,6 +41,7 @@ def tradeoff(
     ] = None,
     suite_zero_dir: opt.SuiteZeroDir = None,
     graf_dir: opt.GrafDir = None,
+    cells: opt.Cells = None,
     target: opt.Target = None,
     embedded: opt.Embedded = None,
     curves: opt.CurveFiles = None,
@@ -83,6 +84,7 @@ def tradeoff(
         curves=curves or (),
         graf=graf_dir,
         target=target,
+        cells=cells or "all",
     )
     chosen = [t for t in found if "epoch_time" in t.curves]
     if not chosen:

@@ -91,7 +91,8 @@ def _cell(value: object, floatfmt: str) -> str:
 
 
 def write_csv(frame: pd.DataFrame, path: str | Path, index: bool = False) -> Path:
-    """Write ``frame`` as CSV with 6 significant digits (parents are created).
+    """Write ``frame`` as CSV with 6 significant digits (parents are created); a cell
+    holding a list (a results row's ``reads``) is written as its items joined by ``;``.
 
     Args:
         frame: the table.
@@ -103,6 +104,11 @@ def write_csv(frame: pd.DataFrame, path: str | Path, index: bool = False) -> Pat
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    listed = [c for c in frame.columns if frame[c].map(lambda v: isinstance(v, list)).any()]
+    if listed:
+        frame = frame.assign(
+            **{c: frame[c].map(lambda v: ";".join(v) if isinstance(v, list) else v) for c in listed}
+        )
     frame.to_csv(path, index=index, float_format="%.6g")
     return path
 
