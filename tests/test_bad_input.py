@@ -584,3 +584,21 @@ def test_workers_of_a_killed_make_benchmark_die_with_it(shared_data: Path, tmp_p
     for pid in survivors:  # a failing run must not leave them computing
         os.kill(pid, signal.SIGKILL)
     assert not survivors, "workers outlived the parent"
+
+
+def test_a_comparison_on_noise_says_so_in_its_title(
+    small_suite_zero: Path, shared_data: Path, tmp_path: Path
+) -> None:
+    # no image data asked for: the documented noise fallback, named in the title
+    assert _compare("params", small_suite_zero, tmp_path / "noise").exit_code == 0
+    md = (tmp_path / "noise" / "compare.md").read_text()
+    assert md.splitlines()[0] == "# `params` against the baselines -- on Gaussian noise, not images"
+    assert "gaussian noise (no image data given)" in md and "give --npz" in md
+    # with images: a plain title and the sample named
+    npz = shared_data / "cifar10_sample.npz"
+    result = _compare("params", small_suite_zero, tmp_path / "images", "--npz", str(npz))
+    assert result.exit_code == 0, result.output
+    md = (tmp_path / "images" / "compare.md").read_text()
+    assert md.splitlines()[0] == "# `params` against the baselines"
+    assert "Minibatch: nasbench201/cifar10: cifar10_sample.npz (cifar10 sample)." in md
+    assert "noise" not in md.lower() and str(npz.parent) not in md

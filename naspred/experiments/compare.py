@@ -62,7 +62,7 @@ from naspred.metrics import finite_pairs, kendall, spearman
 from naspred.parallel import Backend
 from naspred.proxies import ProxyFailure, get_proxy, proxy_names, register
 from naspred.proxies.engine import Proxy
-from naspred.reports.compare import LIVE, NEAR_COPY, STORED  # noqa: F401 - NEAR_COPY re-exported
+from naspred.reports.compare import LIVE, NEAR_COPY, NOISE, STORED  # noqa: F401 - NEAR_COPY re-exported
 from naspred.reports.compare import write_compare_tables as _write  # run_compare calls _write
 from naspred.spaces import get_space
 from naspred.spaces.base import SearchSpace
@@ -208,10 +208,12 @@ def task_batch(
     seed: int,
     data: str | Path | None = None,
     download: bool = False,
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """One seeded minibatch for ``task``: CIFAR-10/100 from ``data`` (an ``.npz``
-    sample or a torchvision-format directory; see :mod:`naspred.data.images`), else
-    the documented Gaussian-noise fallback (logged), shaped for the space's network."""
+) -> tuple[tuple[torch.Tensor, torch.Tensor], str]:
+    """One seeded minibatch for ``task`` and where it came from: CIFAR-10/100 from
+    ``data`` (an ``.npz`` sample or a torchvision-format directory; see
+    :mod:`naspred.data.images`), else the documented Gaussian-noise fallback (logged),
+    shaped for the space's network; its source then starts with :data:`NOISE`, and the
+    comparison's tables say so in their title."""
     from naspred.data.images import BatchProvider, noise_batch
 
     dataset = task.dataset.lower()
@@ -220,7 +222,16 @@ def task_batch(
         npz = path if path is not None and path.suffix == ".npz" else None
         root = path if path is not None and npz is None else None
         provider = BatchProvider.from_source(dataset, root=root, npz=npz, download=download)
-        return provider.batch(batch_size, seed)
+        # named without directories: the tables are shared, the paths are the user's
+        if provider.is_fallback:
+            source = NOISE + " (no image data given)"
+        elif npz is not None:
+            source = f"{npz.name} ({dataset} sample)"
+        elif root is not None:
+            source = f"{dataset} from {root.name}/"
+        else:
+            source = f"{dataset} from naspred's data cache"
+        return provider.batch(batch_size, seed), source
     log.warning(
         "task %s: no image loader for dataset %r; FALLING BACK to Gaussian-noise batches",
         task.name,
@@ -231,7 +242,8 @@ def task_batch(
         torch.manual_seed(seed)
         net = space.build_network(space.sample(np.random.default_rng(seed)), task.dataset)
         classes = int(net.eval()(torch.zeros((2, *shape))).shape[1])
-    return noise_batch(batch_size, classes, seed, shape=shape)
+    source = f"{NOISE} (naspred has no image loader for {task.dataset!r})"
+    return noise_batch(batch_size, classes, seed, shape=shape), source
 
 
 # ---- bootstrap ---------------------------------------------------------------------
@@ -364,6 +376,8 @@ class CompareResult:
             with each, on the compared archs.
         scores: one row per (task, arch): ``val_accuracy`` and every proxy compared.
         failures: archs on which a computed proxy failed (scored NaN).
+        inputs: per task, where the proxies' minibatch came from (``gaussian noise ...``
+            for the fallback).
     """
 
     proxy: str
@@ -372,6 +386,7 @@ class CompareResult:
     similarity: pd.DataFrame
     scores: pd.DataFrame
     failures: list[ProxyFailure] = field(default_factory=list)
+    inputs: dict[str, str] = field(default_factory=dict)
     files: list[Path] = field(default_factory=list)
 
 
@@ -571,10 +586,11 @@ def run_compare(
     journal = Journal(Path(store) if store is not None else out / "scores.journal.jsonl")
     tables, similarity, score_frames = [], {}, []
     failures: list[ProxyFailure] = []
+    inputs: dict[str, str] = {}
     for task in tasks:
         space = get_space(task.space)
         rows = arch_subset(task, n_archs, seed)
-        batch = task_batch(task, space, batch_size, seed, data, download)
+        batch, inputs[task.name] = task_batch(task, space, batch_size, seed, data, download)
         names = list(dict.fromkeys([name, *live]))
         source = "default" if data is None else Path(data).name
         settings = f"seed={seed}|batch={batch_size}|images={source}|device={device}"
@@ -625,6 +641,7 @@ def run_compare(
         similarity=pd.DataFrame.from_dict(similarity, orient="index"),
         scores=pd.concat(score_frames, ignore_index=True),
         failures=failures,
+        inputs=inputs,
     )
     _write(result, out, n_boot=n_boot, seed=seed, batch_size=batch_size)
     _check_scored(result)

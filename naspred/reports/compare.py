@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 #: Suffixes that tell a live-computed baseline, or a stored one whose name the new
 #: proxy takes, from the new proxy's column.
 LIVE, STORED = " (live)", " (stored)"
+#: How the source of a Gaussian-noise minibatch begins (no image data was given).
+NOISE = "gaussian noise"
 #: Spearman with a baseline above which the report calls the new proxy a near-copy.
 NEAR_COPY = 0.9
 
@@ -54,6 +56,7 @@ class CompareOutputs(Protocol):
     similarity: pd.DataFrame
     scores: pd.DataFrame
     failures: Sequence[Any]
+    inputs: Mapping[str, str]
     files: list[Path]
 
 
@@ -101,7 +104,13 @@ def write_compare_tables(
 def _markdown(result: CompareOutputs, n_boot: int, seed: int, batch_size: int) -> str:
     t = result.table
     new = result.proxy
-    lines = [f"# `{new}` against the baselines", ""]
+    noise = [task for task, source in result.inputs.items() if source.startswith(NOISE)]
+    title = f"# `{new}` against the baselines"
+    if noise:
+        title += " -- on Gaussian noise, not images" + (
+            "" if len(noise) == len(result.inputs) else f" ({', '.join(noise)})"
+        )
+    lines = [title, ""]
     lines += [
         f"Spearman and Kendall with `{TARGET}` on a seeded subset of the archs that carry every "
         f"stored baseline (seed {seed}, minibatch of {batch_size}); 95% percentile bootstrap "
@@ -111,6 +120,18 @@ def _markdown(result: CompareOutputs, n_boot: int, seed: int, batch_size: int) -
         f"`{LIVE.strip()}` were computed here; the others are the task's stored scores.",
         "",
     ]
+    if result.inputs:
+        lines += [
+            "Minibatch: "
+            + "; ".join(f"{task}: {source}" for task, source in result.inputs.items())
+            + (
+                ". **Data-dependent scores on noise are not those on real data**: give --npz "
+                "or --data-root."
+                if noise
+                else "."
+            ),
+            "",
+        ]
     for task in dict.fromkeys(t["task"]):
         part = t[t["task"] == task].sort_values("rank")
         shown = pd.DataFrame(
