@@ -339,6 +339,10 @@ def test_a_user_proxy_failing_everywhere_is_one_line_after_its_failures_file(
     row = ranks.loc["always_fails"]  # listed, not dropped
     assert row["tasks"] == 0 and np.isnan(row["mean_rank"])
     assert (row["archs"], row["non_finite"]) == (12, 12)
+    # its 12 are failures, counted apart from NaN/inf scores
+    table = pd.read_csv(out / "compare.csv").set_index("proxy")
+    assert table.loc["always_fails", ["n_failed", "n_nonfinite"]].tolist() == [12, 0]
+    assert "| failed |" in (out / "compare.md").read_text().replace("  ", " ").replace("  ", " ")
 
 
 def test_a_baseline_failing_everywhere_is_listed_with_a_warning(

@@ -325,7 +325,8 @@ def correlation_table(
 ) -> pd.DataFrame:
     """One row per column: Spearman and Kendall with ``truth``, their bootstrap CIs,
     ``p_new_better`` (fraction of resamples in which ``new``'s Spearman exceeds the
-    column's, ties half; NaN for ``new`` itself), ``n`` pairs used and ``n_nonfinite``.
+    column's, ties half; NaN for ``new`` itself), ``n`` pairs used and ``n_nonfinite``
+    (:func:`run_compare` then counts the failures among those apart, ``n_failed``).
     Every column is resampled with the same indices."""
     truth = np.asarray(truth, float)
     idx = bootstrap_indices(truth.size, n_boot, seed)
@@ -623,6 +624,18 @@ def run_compare(
         table = correlation_table(truth, columns, name, n_boot=n_boot, seed=seed)
         table.insert(0, "task", task.name)
         table.insert(2, "kind", table["proxy"].map(kinds))
+        # failures apart from stored NaN/inf: the source's recorded ones (Suite-Zero's
+        # -1e8) for stored baselines, this run's for the computed proxies
+        chosen = {task.keys[i] for i in rows}
+        failed = {label: 0 for label in columns}
+        for base in task.proxy_names:
+            failed[base + STORED if base == name else base] = int(task.failed(base)[rows].sum())
+        for f in failures:
+            label = f.proxy if f.proxy == name else f.proxy + LIVE
+            if label in failed and f.arch in chosen:
+                failed[label] += 1
+        table["n_failed"] = table["proxy"].map(failed).astype(int)
+        table["n_nonfinite"] -= table["n_failed"]
         table["rank"] = table["spearman"].rank(ascending=False, method="average")
         tables.append(table)
         similarity[task.name] = {TARGET: spearman(truth, columns[name])} | {
@@ -652,10 +665,13 @@ def ranking(table: pd.DataFrame) -> pd.DataFrame:
     """:func:`mean_ranks` of the comparison, with every proxy listed: one with no
     finite score on any task (a proxy that failed on every arch) stays in, unranked
     (``mean_rank`` NaN, ``tasks`` 0), and each row says on how many of the compared
-    archs the proxy had no finite score (``non_finite`` of ``archs``)."""
+    archs the proxy had no finite score, failed or NaN/inf (``non_finite`` of ``archs``)."""
     ranks = mean_ranks(table)
-    counts = table.groupby("proxy", sort=False).agg(
-        archs=("n", "sum"), non_finite=("n_nonfinite", "sum")
+    failed = table["n_failed"] if "n_failed" in table else 0
+    counts = (
+        table.assign(unscored=table["n_nonfinite"] + failed)
+        .groupby("proxy", sort=False)
+        .agg(archs=("n", "sum"), non_finite=("unscored", "sum"))
     )
     counts["archs"] += counts["non_finite"]
     missing = [p for p in counts.index if p not in set(ranks["proxy"])]

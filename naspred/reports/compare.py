@@ -147,6 +147,7 @@ def _markdown(result: CompareOutputs, n_boot: int, seed: int, batch_size: int) -
                 "rank": _whole_if_integral(part["rank"]),
                 "archs": part["n"],
                 "non-finite": part["n_nonfinite"],
+                "failed": part["n_failed"],
             }
         )
         lines += [
