@@ -92,6 +92,90 @@ def top_k_recall(y_true: np.ndarray, y_pred: np.ndarray, frac: float = 0.1) -> f
     return top_k_overlap(y_true, y_pred, frac)[1]
 
 
+def pairwise_accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """Fraction of arch pairs with different true values that ``y_pred`` orders the same
+    way, a tie in ``y_pred`` counting half: the chance that the predictor picks the
+    better of two random archs. Without ties it is ``(1 + tau) / 2``.
+
+    Computed from Kendall's tau-b and the tie counts, in O(n log n).
+    """
+    t, p, _ = finite_pairs(y_true, y_pred)
+    n = t.size
+    if n < 2 or np.ptp(t) == 0:
+        return math.nan
+    pairs = n * (n - 1) / 2
+
+    def tied(*columns: np.ndarray) -> float:
+        _, counts = np.unique(np.column_stack(columns), axis=0, return_counts=True)
+        return float((counts * (counts - 1) / 2).sum())
+
+    tied_t, tied_p, tied_both = tied(t), tied(p), tied(t, p)
+    distinct = pairs - tied_t  # pairs the truth orders
+    only_p = tied_p - tied_both  # of those, tied in the prediction
+    if np.ptp(p) == 0:
+        return 0.5
+    tau = float(stats.kendalltau(t, p).statistic)
+    c_minus_d = tau * math.sqrt((pairs - tied_t) * (pairs - tied_p))
+    concordant = (c_minus_d + distinct - only_p) / 2
+    return (concordant + only_p / 2) / distinct
+
+
+def ndcg_at_k(y_true: np.ndarray, y_pred: np.ndarray, k: int = 10) -> float:
+    """Normalised discounted cumulative gain of the top ``k`` archs by ``y_pred``
+    (Järvelin & Kekäläinen, TOIS 2002), via :func:`sklearn.metrics.ndcg_score`.
+
+    Gains are graded on the true top ``k`` only: the truly best arch has gain ``k``,
+    the second ``k - 1``, ..., the k-th 1, every other arch 0 (ties in the truth share
+    the mean of their grades). Raw accuracies as gains would score almost any ranking
+    near 1, since accuracies crowd at the top of their range. 1 means the predicted top
+    ``k`` is the true top ``k`` in order, 0 that none of them is there; ties in
+    ``y_pred`` are averaged over.
+
+    Args:
+        y_true: true values (higher = better).
+        y_pred: predictions (higher = predicted better).
+        k: how many top-ranked archs count.
+    """
+    from sklearn.metrics import ndcg_score
+
+    t, p, _ = finite_pairs(y_true, y_pred)
+    if t.size < 2 or np.ptp(t) == 0:
+        return math.nan
+    k = min(k, t.size)
+    grade = k + 1 - stats.rankdata(-t)  # k for the best, 1 for the k-th, ties averaged
+    gain = np.clip(grade, 0, None)
+    return float(ndcg_score(gain[None, :], p[None, :], k=k))
+
+
+def best_arch_rank(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """Where the truly best arch lands when ``y_pred`` ranks the archs (1 = first):
+    what a search that trusts the predictor and trains its top-r would need r to be.
+    Ties in ``y_pred`` give their mean position; if several archs share the best true
+    value, the best placed of them counts."""
+    t, p, _ = finite_pairs(y_true, y_pred)
+    if t.size == 0:
+        return math.nan
+    position = stats.rankdata(-p)  # 1 = predicted best, ties averaged
+    return float(position[t == t.max()].min())
+
+
+def ranking_metrics(y_true: np.ndarray, y_pred: np.ndarray, k: int = 10) -> dict[str, float]:
+    """The ranking metrics beside the correlations: ``pairwise_acc``
+    (:func:`pairwise_accuracy`), ``ndcg@<k>`` (:func:`ndcg_at_k`) and ``best_rank``
+    (:func:`best_arch_rank`).
+
+    Args:
+        y_true: true values.
+        y_pred: predictions.
+        k: the cut-off of nDCG.
+    """
+    return {
+        "pairwise_acc": pairwise_accuracy(y_true, y_pred),
+        f"ndcg@{k}": ndcg_at_k(y_true, y_pred, k),
+        "best_rank": best_arch_rank(y_true, y_pred),
+    }
+
+
 def score_predictions(
     y_true: np.ndarray, y_pred: np.ndarray, top_fracs: tuple[float, ...] = (0.01, 0.1)
 ) -> dict[str, float]:

@@ -230,6 +230,7 @@ def test_a_thin_compare_subset_is_flagged(tmp_path):
             similarity=pd.read_csv(src / "similarity.csv", index_col=0),
             scores=pd.read_csv(src / "scores.csv"),
             failures=[],
+            inputs={},
             files=[],
         )
         write_compare_tables(result, out, n_boot=1000, seed=0, batch_size=32)

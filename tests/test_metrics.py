@@ -84,3 +84,56 @@ def test_spearman_matrix_uses_pairwise_finite_rows():
     assert used.tolist() == [[5, 4], [4, 4]]
     assert rho[0, 1] == pytest.approx(stats.spearmanr(a[:4], b[:4]).statistic)
     assert rho[0, 0] == pytest.approx(1.0)
+
+
+# ---- ranking metrics beside the correlations ----------------------------------------------
+
+
+def test_pairwise_accuracy_counts_pairs_by_hand() -> None:
+    import itertools
+
+    from naspred.metrics import pairwise_accuracy
+
+    rng = np.random.default_rng(0)
+    for _ in range(100):
+        n = int(rng.integers(3, 25))
+        t = rng.integers(0, 5, n).astype(float)
+        p = rng.integers(0, 4, n).astype(float)  # ties in both
+        if np.ptp(t) == 0:
+            continue
+        right = total = 0.0
+        for i, j in itertools.combinations(range(n), 2):
+            if t[i] != t[j]:
+                total += 1
+                agree = np.sign(t[i] - t[j]) * np.sign(p[i] - p[j])
+                right += 1.0 if agree > 0 else 0.5 if agree == 0 else 0.0
+        assert pairwise_accuracy(t, p) == pytest.approx(right / total, abs=1e-12)
+    t = np.arange(10.0)
+    assert pairwise_accuracy(t, t) == 1.0
+    assert pairwise_accuracy(t, -t) == pytest.approx(0.0, abs=1e-12)
+    assert pairwise_accuracy(t, np.zeros(10)) == 0.5
+
+
+def test_ndcg_grades_the_true_top_k() -> None:
+    from naspred.metrics import ndcg_at_k
+
+    t = np.arange(20.0)
+    assert ndcg_at_k(t, t, k=5) == pytest.approx(1.0)
+    assert ndcg_at_k(t, -t, k=5) == 0.0  # the predicted top 5 hold none of the true top 5
+    # the true top 5 predicted as the top 5 but in reverse order: all gain, worse discount
+    p = t.copy()
+    p[15:] = p[15:][::-1]
+    gains = np.array([1, 2, 3, 4, 5]) / np.log2(np.arange(2, 7))
+    ideal = np.array([5, 4, 3, 2, 1]) / np.log2(np.arange(2, 7))
+    assert ndcg_at_k(t, p, k=5) == pytest.approx(gains.sum() / ideal.sum())
+
+
+def test_best_arch_rank() -> None:
+    from naspred.metrics import best_arch_rank
+
+    t = np.array([1.0, 5.0, 3.0, 2.0])
+    assert best_arch_rank(t, t) == 1.0
+    assert best_arch_rank(t, -t) == 4.0
+    assert best_arch_rank(t, np.array([4.0, 2.0, 3.0, 1.0])) == 3.0
+    assert best_arch_rank(t, np.zeros(4)) == 2.5  # a four-way tie: its mean position
+    assert best_arch_rank(t, np.array([4.0, 2.0, 3.0, np.nan])) == 3.0  # pairs dropped

@@ -12,7 +12,7 @@ from tqdm.auto import tqdm
 
 from naspred.benchmarks.task import TARGET, Task
 from naspred.errors import UnknownNameError
-from naspred.metrics import score_predictions, spearman, spearman_matrix
+from naspred.metrics import ranking_metrics, score_predictions, spearman, spearman_matrix
 
 
 def proxy_correlations(
@@ -25,7 +25,9 @@ def proxy_correlations(
 ) -> pd.DataFrame:
     """One row per (task, proxy): Spearman, Kendall, Pearson, top-k precision/recall,
     ``n`` archs used, ``n_nonfinite`` archs dropped for a NaN/inf score or target,
-    ``n_failed`` archs on which the proxy failed (:attr:`Task.proxy_failed`, e.g.
+    the ranking metrics of :func:`naspred.metrics.ranking_metrics` (pairwise-order
+    accuracy, nDCG@10, the rank of the truly best arch), ``n_failed`` archs on which
+    the proxy failed (:attr:`Task.proxy_failed`, e.g.
     Suite-Zero's ``-1e8``) and ``n_missing`` archs for which the source stores no score.
 
     Args:
@@ -52,6 +54,7 @@ def proxy_correlations(
                     "task": task.name,
                     "proxy": name,
                     **score_predictions(truth[use], scored.proxies[name][use]),
+                    **ranking_metrics(truth[use], scored.proxies[name][use]),
                     "n_failed": int(failed.sum()),
                     "n_missing": int((~present).sum()),
                 }

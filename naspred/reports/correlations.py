@@ -230,6 +230,23 @@ def _markdown(
         pivot["ranked over"] = ranks["ranked_tasks"].astype("Int64")
         pivot["tasks"] = ranks["tasks"].astype("Int64")
         lines += [f"## {metric.capitalize()} with `{TARGET}`", "", format_table(pivot, ".3f"), ""]
+    lines += [
+        "## Ranking metrics",
+        "",
+        "Pairwise-order accuracy: the fraction of arch pairs the proxy orders as the "
+        "ground truth does (0.5 = chance). nDCG@10: how much of the true top 10, graded "
+        "10 for the best down to 1, the proxy's top 10 holds, discounted by position "
+        "(1 = exactly the true top 10 in order). Best rank: where the truly best arch "
+        "lands in the proxy's order (1 = first).",
+        "",
+    ]
+    for metric, title, fmt in (
+        ("pairwise_acc", "Pairwise-order accuracy", ".3f"),
+        ("ndcg@10", "nDCG@10", ".3f"),
+        ("best_rank", "Rank of the best arch", ".0f"),
+    ):
+        if metric in study.table:
+            lines += [f"### {title}", "", format_table(study.pivot(metric), fmt), ""]
     used = study.table.assign(
         cell=lambda f: (
             f["n"].astype(int).astype(str)
