@@ -237,8 +237,9 @@ def test_a_thin_compare_subset_is_flagged(tmp_path):
         return (out / "compare.md").read_text()
 
     full = markdown(table, tmp_path / "full")
-    assert table["n"].min() == 60 and "Warning" not in full
-    assert "(n = 60 archs, 1000 resamples)" in full and "|      1 |" in full
+    # 60 archs; jacov, epe_nas and zen failed on 2 of them (Suite-Zero's -1e8)
+    assert (table["n"].min(), table["n"].max()) == (58, 60) and "Warning" not in full
+    assert "(n = 58-60 archs, 1000 resamples)" in full and "|      1 |" in full
     # one proxy left with 12 finite scores: the task's table is flagged
     thin = markdown(table.assign(n=table["n"].where(table["proxy"] != "zen", 12)), tmp_path / "t")
     assert (
