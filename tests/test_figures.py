@@ -246,3 +246,23 @@ def test_a_thin_compare_subset_is_flagged(tmp_path):
         "**Warning: the arch subset (fewest finite scores) has 12 archs (fewer than 30).**" in thin
     )
     assert "(n = 12-60 archs, 1000 resamples)" in thin
+
+
+def test_correlation_markdown_names_the_ground_truth_it_ranks_against():
+    from naspred.benchmarks.task import Task
+    from naspred.reports.correlations import _ground_truth
+
+    base = Task(
+        "nasbench201", "cifar10", ("a", "b", "c"), np.array([90.0, 80.0, 70.0]),
+        targets={"edgegpu_latency": np.array([3.0, 2.0, 1.0]),
+                 "pgd@Linf_eps-1.0": np.array([20.0, 30.0, 10.0])},
+    )  # fmt: skip
+    assert _ground_truth([base]) == "`val_accuracy`"
+    latency = base.retarget("edgegpu_latency")
+    assert _ground_truth([latency]) == (
+        "`edgegpu_latency` (in `val_accuracy`'s place; a cost, negated: higher = better)"
+    )
+    assert _ground_truth([base.retarget("pgd@Linf_eps-1.0")]) == (
+        "`pgd@Linf_eps-1.0` (in `val_accuracy`'s place)"
+    )
+    assert "each task's ground truth" in _ground_truth([base, latency])

@@ -26,7 +26,7 @@ from typing import Protocol
 import pandas as pd
 from tqdm.auto import tqdm
 
-from naspred.benchmarks.task import TARGET, Task
+from naspred.benchmarks.task import TARGET, Task, is_cost
 from naspred.reports.figures import correlation_heatmap, triangle_heatmap
 from naspred.reports.heatmap_layout import lower_triangle
 from naspred.reports.output import output_dir, relocate
@@ -171,6 +171,19 @@ def _long_cross(cross: dict[str, pd.DataFrame], counts: dict[str, pd.DataFrame])
     return pd.DataFrame(rows)
 
 
+def _ground_truth(tasks: Sequence[Task]) -> str:
+    """What the tasks rank against: `val_accuracy`, or the target a retargeted task
+    holds in its place (``Task.retarget``; costs negated)."""
+    held = {t.main_target or TARGET for t in tasks}
+    if held == {TARGET}:
+        return f"`{TARGET}`"
+    if len(held) == 1:
+        target = held.pop()
+        sign = "; a cost, negated: higher = better" if is_cost(target) else ""
+        return f"`{target}` (in `{TARGET}`'s place{sign})"
+    return "each task's ground truth (the target after `@` in its name, else `val_accuracy`)"
+
+
 def _markdown(
     study: CorrelationResults,
     tasks: Sequence[Task],
@@ -189,7 +202,8 @@ def _markdown(
     )
     lines = [f"# {title}", ""]
     lines += [
-        f"Correlation of each stored proxy with `{TARGET}` over {len(tasks)} task(s). "
+        f"Correlation of each stored proxy with {_ground_truth(tasks)} over {len(tasks)} "
+        "task(s). "
         "Archs whose score or accuracy is NaN/inf are left out and counted; archs the source "
         f"stores no score for are left out too. {failures}"
         f"{MEAN_RANK_RULE}",
@@ -229,7 +243,12 @@ def _markdown(
         pivot["mean rank"] = ranks["mean_rank"]
         pivot["ranked over"] = ranks["ranked_tasks"].astype("Int64")
         pivot["tasks"] = ranks["tasks"].astype("Int64")
-        lines += [f"## {metric.capitalize()} with `{TARGET}`", "", format_table(pivot, ".3f"), ""]
+        lines += [
+            f"## {metric.capitalize()} with {_ground_truth(tasks)}",
+            "",
+            format_table(pivot, ".3f"),
+            "",
+        ]
     lines += [
         "## Ranking metrics",
         "",
