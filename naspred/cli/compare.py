@@ -61,19 +61,18 @@ def compare(
     CIs, rank per task, mean rank, and its correlation with each baseline.
 
     Without --npz or --data-root the proxies see Gaussian noise (with a warning)."""
-    from naspred.benchmarks import load_tasks
     from naspred.experiments.compare import default_out_dir, resolve_proxy, run_compare
 
     opt.check_image_source(npz, data_root, required=False)
     opt.note_gpu_workers(device, backend, n_jobs)
     name = resolve_proxy(proxy)  # before loading tasks: a typo fails at once
-    chosen = load_tasks(
-        opt.split_list(task),
-        suite_zero=suite_zero_dir,
+    chosen = opt.chosen_tasks(
+        task,
+        suite_zero_dir=suite_zero_dir,
         embedded=embedded,
-        graf=graf_dir,
+        graf_dir=graf_dir,
         target=target,
-        cells=cells or "all",
+        cells=cells,
     )
     result = run_compare(
         name,
@@ -89,10 +88,7 @@ def compare(
         device=device,
         progress=progress,
         retry_failed=retry_failed,
-        backend=backend,  # type: ignore[arg-type]
-        n_jobs=n_jobs,
-        address=ray_address,
-        torch_threads=torch_threads,
+        **opt.parallel(backend, n_jobs, ray_address, torch_threads),
     )
     where = result.files[0].parent if result.files else out or default_out_dir(name)
     typer.echo(f"{result.proxy} on {len(chosen)} task(s) -> {where}/")

@@ -35,15 +35,14 @@ def correlations(
 ) -> None:
     """Spearman/Kendall of every stored proxy per task, mean ranks, and cross-proxy
     heatmaps, written as markdown + CSV + PNG."""
-    from naspred.benchmarks import load_tasks
     from naspred.experiments import run_correlation_study
 
     cells, target, failed_as_worst = opt.apply_preset(preset, cells, target, failed_as_worst)
-    chosen = load_tasks(
-        opt.split_list(task),
-        suite_zero=suite_zero_dir,
+    chosen = opt.chosen_tasks(
+        task,
+        suite_zero_dir=suite_zero_dir,
         embedded=embedded,
-        graf=graf_dir,
+        graf_dir=graf_dir,
         target=target,
         cells=cells,
     )

@@ -20,7 +20,7 @@ File options (``--curves``) are repeatable only: a comma may belong to a path.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -355,6 +355,55 @@ Preset = Annotated[
         show_default="none",
     ),
 ]
+
+
+def chosen_tasks(
+    task: Iterable[str] | None,
+    *,
+    suite_zero_dir: Path | None,
+    embedded: bool | None,
+    curves: Sequence[Path] | None = None,
+    graf_dir: Path | None = None,
+    target: str | None = None,
+    cells: str | None = None,
+) -> list[Any]:
+    """The tasks a study command's source options choose: ``-t``, ``--suite-zero-dir``,
+    ``--embedded``, ``--curves``, ``--graf-dir``, ``--target`` and ``--cells`` read one
+    way for every command (:func:`naspred.benchmarks.load_tasks`).
+
+    Args:
+        task: the ``-t`` values (names, patterns, comma lists), or None for all.
+        suite_zero_dir: ``--suite-zero-dir``.
+        embedded: ``--embedded/--no-embedded``.
+        curves: ``--curves`` files.
+        graf_dir: ``--graf-dir``.
+        target: ``--target`` (None: ``val_accuracy``).
+        cells: ``--cells`` (None: all).
+    """
+    from naspred.benchmarks import load_tasks
+
+    return load_tasks(
+        split_list(task),
+        suite_zero=suite_zero_dir,
+        embedded=embedded,
+        curves=curves or (),
+        graf=graf_dir,
+        target=target,
+        cells=cells or "all",
+    )
+
+
+def parallel(
+    backend: str, n_jobs: int | None, ray_address: str | None, torch_threads: int | None
+) -> dict[str, Any]:
+    """``--backend``, ``--n-jobs``, ``--ray-address`` and ``--torch-threads`` as the
+    keyword arguments of :func:`naspred.experiments.units.run_units` and the studies."""
+    return {
+        "backend": backend,
+        "n_jobs": n_jobs,
+        "address": ray_address,
+        "torch_threads": torch_threads,
+    }
 
 
 def apply_preset(

@@ -44,7 +44,6 @@ def predictors(
     training-set size; resumable.
 
     The committed tables/predictors/ are made by studies/predictors.py."""
-    from naspred.benchmarks import load_tasks
     from naspred.experiments.predictors import run_predictor_study, write_predictor_tables
     from naspred.predictors import model_based_predictors
 
@@ -52,14 +51,14 @@ def predictors(
     opt.check_predictors(specs)  # before loading tasks: a typo fails at once
     sizes = opt.int_list(train_sizes or [TRAIN_SIZES], "--train-sizes", minimum=1)
     seed_list = opt.int_list(seeds or [SEEDS], "--seeds")
-    chosen = load_tasks(
-        opt.split_list(task),
-        suite_zero=suite_zero_dir,
+    chosen = opt.chosen_tasks(
+        task,
+        suite_zero_dir=suite_zero_dir,
         embedded=embedded,
-        curves=curves or (),
-        graf=graf_dir,
+        curves=curves,
+        graf_dir=graf_dir,
         target=target,
-        cells=cells or "all",
+        cells=cells,
     )
     results = run_predictor_study(
         chosen,
@@ -70,10 +69,7 @@ def predictors(
         test_size=test_size,
         progress=progress,
         retry_failed=retry_failed,
-        backend=backend,  # type: ignore[arg-type]
-        n_jobs=n_jobs,
-        address=ray_address,
-        torch_threads=torch_threads,
+        **opt.parallel(backend, n_jobs, ray_address, torch_threads),
     )
     write_predictor_tables(results, out)
     counts = results["status"].value_counts().to_dict()

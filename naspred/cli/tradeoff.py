@@ -65,7 +65,6 @@ def tradeoff(
     on each task with learning curves and epoch times; resumable.
 
     The committed tables/tradeoff/ are made by studies/tradeoff.py."""
-    from naspred.benchmarks import load_tasks
     from naspred.experiments.tradeoff import (
         DEFAULT_PREDICTORS,
         run_tradeoff_study,
@@ -77,14 +76,14 @@ def tradeoff(
     sizes = opt.int_list(train_sizes or [TRAIN_SIZES], "--train-sizes", minimum=1)
     epochs = opt.int_list(query_epochs, "--query-epochs", minimum=1) or None
     seed_list = opt.int_list(seeds or [SEEDS], "--seeds")
-    found = load_tasks(
-        opt.split_list(task),
-        suite_zero=suite_zero_dir,
+    found = opt.chosen_tasks(
+        task,
+        suite_zero_dir=suite_zero_dir,
         embedded=embedded,
-        curves=curves or (),
-        graf=graf_dir,
+        curves=curves,
+        graf_dir=graf_dir,
         target=target,
-        cells=cells or "all",
+        cells=cells,
     )
     chosen = [t for t in found if "epoch_time" in t.curves]
     if not chosen:
@@ -101,10 +100,7 @@ def tradeoff(
             test_size=test_size,
             progress=progress,
             retry_failed=retry_failed,
-            backend=backend,  # type: ignore[arg-type]
-            n_jobs=n_jobs,
-            address=ray_address,
-            torch_threads=torch_threads,
+            **opt.parallel(backend, n_jobs, ray_address, torch_threads),
         )
         write_tradeoff_tables(one, results, where)
         counts = results["status"].value_counts().to_dict()
