@@ -21,7 +21,7 @@ from naspred.experiments.compare import (
     correlation_table,
     resolve_proxy,
 )
-from naspred.metrics import kendall, spearman
+from naspred.metrics import best_arch_rank, kendall, pairwise_accuracy, spearman
 
 torch.set_num_threads(1)
 
@@ -62,14 +62,17 @@ def test_bootstrap_ci_covers_the_estimate_and_narrows_with_more_archs(nb201_cifa
     for n in (30, 300):
         sub = rows[np.sort(np.random.default_rng(0).choice(rows.size, n, replace=False))]
         columns = {"jacov": task.proxies["jacov"][sub], "params": task.proxies["params"][sub]}
-        table = correlation_table(
-            task.val_accuracy[sub], columns, "jacov", n_boot=200, seed=0
-        ).set_index("proxy")
+        truth = task.val_accuracy[sub]
+        table = correlation_table(truth, columns, "jacov", n_boot=200, seed=0).set_index("proxy")
         for name in columns:
             row = table.loc[name]
             assert row["spearman_lo"] <= row["spearman"] <= row["spearman_hi"], (n, name)
             assert row["kendall_lo"] <= row["kendall"] <= row["kendall_hi"], (n, name)
             assert row["n"] == n
+            # the ranking metrics beside the correlations, as the metrics module gives them
+            col = columns[name]
+            assert row["pairwise_acc"] == pytest.approx(pairwise_accuracy(truth, col))
+            assert row["best_rank"] == best_arch_rank(truth, col)
         widths[n] = table["spearman_hi"] - table["spearman_lo"]
         assert np.isnan(table.loc["jacov", "p_new_better"])
         assert 0.0 <= table.loc["params", "p_new_better"] <= 1.0

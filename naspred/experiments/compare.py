@@ -58,7 +58,7 @@ from naspred.experiments.picking import seeded_subset
 from naspred.experiments.proxy_scoring import ScoreChunk, score_chunk, scoring_threads
 from naspred.experiments.units import Unit, run_units
 from naspred.journal import Journal
-from naspred.metrics import finite_pairs, kendall, spearman
+from naspred.metrics import finite_pairs, kendall, ranking_metrics, spearman
 from naspred.parallel import Backend
 from naspred.proxies import ProxyFailure, get_proxy, proxy_names, register
 from naspred.proxies.engine import Proxy
@@ -325,7 +325,8 @@ def correlation_table(
 ) -> pd.DataFrame:
     """One row per column: Spearman and Kendall with ``truth``, their bootstrap CIs,
     ``p_new_better`` (fraction of resamples in which ``new``'s Spearman exceeds the
-    column's, ties half; NaN for ``new`` itself), ``n`` pairs used and ``n_nonfinite``
+    column's, ties half; NaN for ``new`` itself), the ranking metrics of
+    :func:`naspred.metrics.ranking_metrics`, ``n`` pairs used and ``n_nonfinite``
     (:func:`run_compare` then counts the failures among those apart, ``n_failed``).
     Every column is resampled with the same indices."""
     truth = np.asarray(truth, float)
@@ -353,6 +354,7 @@ def correlation_table(
                 "kendall_lo": k_lo,
                 "kendall_hi": k_hi,
                 "p_new_better": p_better,
+                **ranking_metrics(truth, col),
                 "n": int(t.size),
                 "n_nonfinite": dropped,
             }

@@ -116,7 +116,10 @@ def _markdown(result: CompareOutputs, n_boot: int, seed: int, batch_size: int) -
         f"stored baseline (seed {seed}, minibatch of {batch_size}); 95% percentile bootstrap "
         f"intervals from {n_boot} resamples of the archs, the same resamples for every proxy. "
         f"`P({new} better)`: fraction of resamples in which `{new}`'s Spearman exceeds the "
-        "baseline's. Rank: by Spearman within the task (1 = best). Baselines marked "
+        "baseline's. Pairwise: the fraction of arch pairs ordered as the ground truth "
+        "orders them (0.5 = chance); best arch at: where the truly best compared arch "
+        "lands in the proxy's order (1 = first). Rank: by Spearman within the task "
+        "(1 = best). Baselines marked "
         f"`{LIVE.strip()}` were computed here; the others are the task's stored scores.",
         "",
     ]
@@ -144,6 +147,8 @@ def _markdown(result: CompareOutputs, n_boot: int, seed: int, batch_size: int) -
                     _ci(r.kendall, r.kendall_lo, r.kendall_hi) for r in part.itertuples()
                 ],
                 f"P({new} better)": part["p_new_better"],
+                "pairwise": part["pairwise_acc"],
+                "best arch at": _whole_if_integral(part["best_rank"]),
                 "rank": _whole_if_integral(part["rank"]),
                 "archs": part["n"],
                 "non-finite": part["n_nonfinite"],
