@@ -20,7 +20,6 @@ refused with an error naming the file and the global.
 
 from __future__ import annotations
 
-import pickle
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +27,7 @@ import numpy as np
 
 from naspred.benchmarks.graf import TargetTable, check_costs
 from naspred.errors import ArchKeyError, BenchmarkFileError
+from naspred.safe_pickle import load_restricted
 
 PICKLE_NAME = "HW-NAS-Bench-v1_0.pickle"
 GET_IT = "HW-NAS-Bench's repository (github.com/GATECH-EIC/HW-NAS-Bench), file " + PICKLE_NAME
@@ -36,26 +36,6 @@ LAYOUT = '{"nasbench201": {dataset: {metric: [values], ..., "config": [{"arch_st
 DATASETS = {"ImageNet": "ImageNet16-120"}
 #: The only globals the file may name: builtin containers and numbers.
 _ALLOWED = {("builtins", name) for name in ("set", "frozenset", "complex", "list", "dict", "tuple")}
-
-
-class _RestrictedUnpickler(pickle.Unpickler):
-    """Builds builtin containers, numbers and strings only (they need no global);
-    refuses every other global, so loading the file cannot run code."""
-
-    def __init__(self, file: Any, path: Path) -> None:
-        super().__init__(file)
-        self.path = path
-
-    def find_class(self, module: str, name: str) -> Any:  # noqa: D102 - pickle protocol
-        if (module, name) in _ALLOWED:
-            return super().find_class(module, name)
-        raise BenchmarkFileError(
-            self.path,
-            f"the pickle names the global {module}.{name}, which naspred does not load "
-            "(only builtin containers, numbers and strings are allowed)",
-            LAYOUT,
-            GET_IT,
-        )
 
 
 def read_pickle(path: str | Path) -> Any:
@@ -68,14 +48,9 @@ def read_pickle(path: str | Path) -> Any:
         BenchmarkFileError: the file is missing, not a pickle, or names a global
             other than a builtin container.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise BenchmarkFileError(path, "file not found", LAYOUT, GET_IT)
-    try:
-        with path.open("rb") as fh:
-            return _RestrictedUnpickler(fh, path).load()
-    except (pickle.UnpicklingError, EOFError, ValueError, IndexError) as err:
-        raise BenchmarkFileError(path, f"not a readable pickle ({err})", LAYOUT, GET_IT) from err
+    return load_restricted(
+        path, _ALLOWED, admits="builtin containers, numbers and strings", hints=(LAYOUT, GET_IT)
+    )
 
 
 def load_hw_nas_bench(path: str | Path) -> list[TargetTable]:

@@ -50,7 +50,6 @@ from __future__ import annotations
 
 import logging
 import os
-import pickle
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -60,6 +59,7 @@ import numpy as np
 
 from naspred.benchmarks.task import Task
 from naspred.errors import BenchmarkFileError, InvalidInputError, NaspredError
+from naspred.safe_pickle import NUMPY_GLOBALS, load_restricted
 
 log = logging.getLogger(__name__)
 
@@ -67,23 +67,10 @@ log = logging.getLogger(__name__)
 #: scalar reconstruction (``numpy.core`` before numpy 2, ``numpy._core`` after), and
 #: the codec protocol-2 pickles use for an array's bytes. Nothing that runs code or
 #: touches files.
-SAFE_PICKLE_GLOBALS: frozenset[tuple[str, str]] = frozenset(
-    {
-        ("collections", "OrderedDict"),
-        ("_codecs", "encode"),
-        ("numpy", "ndarray"),
-        ("numpy", "dtype"),
-        *(
-            (f"numpy.{core}.{module}", name)
-            for core in ("core", "_core")
-            for module, name in (
-                ("multiarray", "_reconstruct"),
-                ("multiarray", "scalar"),
-                ("numeric", "_frombuffer"),  # protocol 5
-            )
-        ),
-    }
-)
+SAFE_PICKLE_GLOBALS: frozenset[tuple[str, str]] = NUMPY_GLOBALS | {
+    ("collections", "OrderedDict"),
+    ("_codecs", "encode"),
+}
 
 #: Suite-Zero dataset name -> the key NB201 / NASLib / NATS-Bench use for it.
 NB201_DATASET_KEYS: dict[str, str] = {
@@ -191,24 +178,6 @@ def _looks_cumulative(times: list[list[float] | None]) -> bool:
     return bool(votes) and np.mean(votes) > 0.5
 
 
-class _ForbiddenGlobal(pickle.UnpicklingError):
-    """A pickle named a global outside :data:`SAFE_PICKLE_GLOBALS`."""
-
-
-class _CurvesUnpickler(pickle.Unpickler):
-    """An unpickler that admits only :data:`SAFE_PICKLE_GLOBALS`."""
-
-    def __init__(self, fh: Any, path: Path) -> None:
-        super().__init__(fh)
-        self.path = path
-
-    def find_class(self, module: str, name: str) -> Any:  # the pickle protocol's hook
-        """The global ``module.name`` if the format needs it; else refuse it unlooked-up."""
-        if (module, name) not in SAFE_PICKLE_GLOBALS:
-            raise _ForbiddenGlobal(f"{module}.{name}")
-        return super().find_class(module, name)
-
-
 def load_nb201_full_training(
     path: str | Path, dataset: str | None = None, times: str = "per_epoch"
 ) -> Task:
@@ -231,23 +200,12 @@ def load_nb201_full_training(
     if times not in ("per_epoch", "cumulative"):
         raise InvalidInputError(f"times must be 'per_epoch' or 'cumulative', got {times!r}")
     path = Path(path)
-    if not path.is_file():
-        raise BenchmarkFileError(path, "file not found", NASLIB_LAYOUT, NASLIB_GET_IT)
-    try:
-        with path.open("rb") as fh:
-            data = _CurvesUnpickler(fh, path).load()
-    except _ForbiddenGlobal as err:
-        raise BenchmarkFileError(
-            path,
-            f"refused: the pickle names the global {err}, which a learning-curve file "
-            "does not need (only dicts, lists, numbers, strings and numpy arrays are "
-            "admitted, so that loading it cannot run code)",
-            NASLIB_LAYOUT,
-        ) from None
-    except (pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError) as err:
-        raise BenchmarkFileError(
-            path, f"not a readable pickle ({type(err).__name__}: {err})", NASLIB_LAYOUT
-        ) from err
+    data = load_restricted(
+        path,
+        SAFE_PICKLE_GLOBALS,
+        admits="dicts, lists, numbers, strings and numpy arrays",
+        hints=(NASLIB_LAYOUT, NASLIB_GET_IT),
+    )
     if not isinstance(data, Mapping) or not data:
         raise BenchmarkFileError(
             path, "top level is not a non-empty dict of arch strings", NASLIB_LAYOUT

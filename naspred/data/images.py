@@ -23,7 +23,6 @@ draws seeded minibatches; :func:`get_batch` is the one-call shortcut.
 from __future__ import annotations
 
 import logging
-import pickle
 import tarfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +33,7 @@ import torch
 from naspred.errors import BenchmarkFileError, DataUnavailableError, InvalidInputError
 from naspred.fetch import download as download_file
 from naspred.fetch import fetched_dir, get_source
+from naspred.safe_pickle import NUMPY_GLOBALS, load_restricted
 
 log = logging.getLogger(__name__)
 
@@ -141,8 +141,14 @@ def load_cifar(
             )
     images, labels = [], []
     for name in files:
-        with (base / name).open("rb") as fh:
-            entry = pickle.load(fh, encoding="bytes")
+        # the batches are pickles: read restricted, so a tampered download runs nothing
+        entry = load_restricted(
+            base / name,
+            NUMPY_GLOBALS,
+            admits="dicts, lists, numbers, strings and numpy arrays",
+            hints=("the CIFAR python batches (torchvision layout)",),
+            encoding="bytes",
+        )
         # torchvision-written files use bytes keys; accept str keys as well
         data = entry.get(b"data", entry.get("data"))
         lab = entry.get(label_key.encode(), entry.get(label_key))
