@@ -597,6 +597,7 @@ def run_compare(
         names = list(dict.fromkeys([name, *live]))
         source = "default" if data is None else Path(data).name
         settings = f"seed={seed}|batch={batch_size}|images={source}|device={device}"
+        before = len(failures)  # this task's failures are the ones _score appends
         computed = _score(
             task,
             rows,
@@ -628,13 +629,12 @@ def run_compare(
         table.insert(2, "kind", table["proxy"].map(kinds))
         # failures apart from stored NaN/inf: the source's recorded ones (Suite-Zero's
         # -1e8) for stored baselines, this run's for the computed proxies
-        chosen = {task.keys[i] for i in rows}
         failed = {label: 0 for label in columns}
         for base in task.proxy_names:
             failed[base + STORED if base == name else base] = int(task.failed(base)[rows].sum())
-        for f in failures:
+        for f in failures[before:]:
             label = f.proxy if f.proxy == name else f.proxy + LIVE
-            if label in failed and f.arch in chosen:
+            if label in failed:
                 failed[label] += 1
         table["n_failed"] = table["proxy"].map(failed).astype(int)
         table["n_nonfinite"] -= table["n_failed"]
