@@ -484,7 +484,11 @@ def test_a_compare_journal_records_and_checks_the_thread_count(
 
 @pytest.mark.parametrize("dataset", ["cifar10", "cifar100"])
 def test_journals_from_before_the_thread_count_resume_unchanged(
-    dataset: str, suite_zero_dir: Path, shared_data: Path, tmp_path: Path
+    dataset: str,
+    suite_zero_dir: Path,
+    shared_data: Path,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """The committed live journal (no thread count recorded; the source of
     tables/correlations/live_nasbench201) resumes with any count, scores nothing again
@@ -496,6 +500,10 @@ def test_journals_from_before_the_thread_count_resume_unchanged(
     live = ROOT / "tables" / "proxies" / "live"
     for name in ("zc_nasbench201.journal.jsonl", "zc_nasbench201.failures.jsonl"):
         shutil.copy(live / name, tmp_path / name)
+    # the journal names its images by an absolute path of the machine that wrote it
+    moved = tmp_path / "elsewhere" / "cifar10_sample.npz"
+    moved.parent.mkdir()
+    shutil.copy(shared_data / "cifar10_sample.npz", moved)
     rows = [json.loads(x) for x in (live / "zc_nasbench201.journal.jsonl").read_text().splitlines()]
     rows = [r for r in rows if r["dataset"] == dataset and r["scores"]]
     assert rows and all("torch_threads" not in r for r in rows)
@@ -509,11 +517,12 @@ def test_journals_from_before_the_thread_count_resume_unchanged(
     try:
         summary = compute_task_scores(
             task, names, out_json=tmp_path / "zc_nasbench201.json", keys=keys,
-            npz=shared_data / "cifar10_sample.npz", backend="serial", progress=False,
+            npz=moved, backend="serial", progress=False,
         )  # fmt: skip
     finally:
         torch.set_num_threads(threads)
     assert (summary.scored, summary.skipped) == (0, len(keys))
+    assert "matched by file name" in caplog.text
     written = json.loads((tmp_path / "zc_nasbench201.json").read_text())["nasbench201"][dataset]
     for row in rows:
         for name, score in row["scores"].items():
@@ -521,6 +530,45 @@ def test_journals_from_before_the_thread_count_resume_unchanged(
     assert (tmp_path / "zc_nasbench201.journal.jsonl").read_bytes() == (
         live / "zc_nasbench201.journal.jsonl"
     ).read_bytes()
+
+
+def test_a_journal_resumes_on_the_same_images_anywhere_and_refuses_other_ones(
+    suite_zero_dir: Path, shared_data: Path, tmp_path: Path
+) -> None:
+    """The journal records what the images are (name, count, content digest), not where
+    they lie: a moved copy resumes, a same-named file with other images is refused."""
+    here = tmp_path / "a" / "cifar10_sample.npz"
+    here.parent.mkdir()
+    shutil.copy(shared_data / "cifar10_sample.npz", here)
+    out = tmp_path / "out"
+
+    def run(npz: Path) -> typer.testing.Result:
+        return invoke([
+            "proxies", "compute", "-t", "nasbench201/cifar10", "--suite-zero-dir",
+            str(suite_zero_dir), "--n-archs", "2", "-P", "snip", "--npz", str(npz),
+            "--backend", "serial", "--no-progress", "--out", str(out),
+        ])  # fmt: skip
+
+    first = run(here)
+    assert first.exit_code == 0, first.output
+    journal = out / "zc_nasbench201.journal.jsonl"
+    [label] = {json.loads(line)["data"] for line in journal.read_text().splitlines()}
+    assert label.startswith("sample cifar10_sample.npz: ") and "sha256:" in label
+    assert str(tmp_path) not in label
+    moved = tmp_path / "b" / "cifar10_sample.npz"
+    moved.parent.mkdir()
+    here.rename(moved)
+    again = run(moved)
+    assert again.exit_code == 0 and "0 scored now, 2 already done" in again.output
+    with np.load(moved) as f:
+        arrays = dict(f)
+    key = next(k for k in arrays if arrays[k].dtype == np.uint8)
+    arrays[key] = arrays[key][::-1].copy()  # the same images in another order
+    np.savez(moved, **arrays)
+    before = journal.read_bytes()
+    other = run(moved)
+    assert_one_error(other, "other settings", "sample cifar10_sample.npz", str(journal))
+    assert journal.read_bytes() == before
 
 
 # ---- 8. workers do not outlive a killed make-benchmark ----------------------------------------

@@ -22,6 +22,7 @@ draws seeded minibatches; :func:`get_batch` is the one-call shortcut.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import tarfile
 from dataclasses import dataclass
@@ -272,6 +273,26 @@ class BatchProvider:
         return NUM_CLASSES[_check_dataset(self.dataset)]
 
     @property
+    def identity(self) -> str:
+        """What the images are, independent of where they lie: the pool's name (a sample's
+        file name, or ``<dataset> train``), its size and a sha256 of its images and
+        labels; ``gaussian noise`` for the fallback. Resumed runs compare this, so a
+        moved or re-fetched copy of the same images resumes and other images do not."""
+        if self.images is None or self.labels is None:
+            return "gaussian noise"
+        digest = hashlib.sha256()
+        for array in (self.images, self.labels.astype(np.int64)):
+            digest.update(str(array.shape).encode())
+            digest.update(np.ascontiguousarray(array).tobytes())
+        return f"{self.pool}: {len(self.images)} images sha256:{digest.hexdigest()[:16]}"
+
+    @property
+    def pool(self) -> str:
+        """The pool's location-free name: ``sample <file name>``, ``<dataset> train``, or
+        ``gaussian noise``."""
+        return pool_name(self.source)
+
+    @property
     def is_fallback(self) -> bool:
         """Whether batches are Gaussian noise (no image pool was found) rather than images."""
         return self.images is None
@@ -339,6 +360,17 @@ class BatchProvider:
         rows = np.sort(np.random.default_rng(seed).choice(n, size=batch_size, replace=False))
         x = normalise(self.images[rows], self.dataset)
         return x, torch.from_numpy(self.labels[rows].astype(np.int64))
+
+
+def pool_name(source: str) -> str:
+    """The location-free name of an image pool from its :attr:`BatchProvider.source`
+    label (``sample /a/b/x.npz`` -> ``sample x.npz``; ``cifar10 from /root`` ->
+    ``cifar10 train``; the noise fallback -> ``gaussian noise``)."""
+    if source.startswith("sample "):
+        return f"sample {Path(source[len('sample ') :]).name}"
+    if " from " in source:
+        return f"{source.split(' from ', 1)[0]} train"
+    return "gaussian noise" if source.startswith("gaussian noise") else source
 
 
 def get_batch(

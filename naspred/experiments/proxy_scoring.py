@@ -72,6 +72,16 @@ def _settings_of(row: Mapping[str, Any]) -> dict[str, Any]:
     return {k: row.get(k, False if k == "fresh_batches" else None) for k in SETTINGS}
 
 
+def _same_legacy_pool(before: str, now: str) -> bool:
+    """Whether ``before``, a data label of a journal from before content digests (a
+    source with its path, e.g. ``sample /a/x.npz``), names the pool ``now`` is."""
+    from naspred.data.images import pool_name
+
+    if "sha256:" in before or before == "none" or now == "none":
+        return False
+    return pool_name(before) == now.split(": ", 1)[0]
+
+
 def scoring_threads(backend: str, torch_threads: int | None) -> int | None:
     """The torch threads a scoring run's proxies will use: ``torch_threads`` in the
     workers of ``local``/``ray``, this process's count with ``serial`` (which leaves
@@ -315,17 +325,18 @@ def compute_task_scores(
     from naspred.proxies import get_proxy
 
     needs_data = any(get_proxy(p).needs for p in per_arch)
-    # absolute paths, so the data source recorded for resuming does not depend on the cwd
+    # absolute paths, for workers that may run elsewhere than the cwd
     data_root = Path(data_root).resolve() if data_root is not None else None
     npz = Path(npz).resolve() if npz is not None else None
     x = y = None
-    data_label = "none"
+    data_label = shown = "none"
     provider = None
     if needs_data:
         provider = BatchProvider.from_source(data_name, data_root, npz, download, fallback=True)
         bx, by = provider.batch(batch_size, seed)
         x, y = bx.numpy(), by.numpy()
-        data_label = provider.source
+        # what the images are, not where: a moved or re-fetched copy still resumes
+        data_label, shown = provider.identity, provider.source
     fresh = bool(fresh_batches and needs_data)
     settings = {
         "seed": seed,
@@ -351,7 +362,7 @@ def compute_task_scores(
         archs=len(chosen),
         proxies=per_arch + population,
         skipped=len(chosen) - len(todo),
-        data=data_label,
+        data=shown,
         files=[out_json, journal_path, failures_path],
     )
     if summary.skipped:
@@ -509,6 +520,13 @@ class _SuiteZeroFile:
         names = SETTINGS if "none" not in (before["data"], settings["data"]) else ("seed",)
         names = tuple(k for k in names if k != "torch_threads")
         diff = {k: (before[k], settings[k]) for k in names if before[k] != settings[k]}
+        if "data" in diff and _same_legacy_pool(before["data"], settings["data"]):
+            log.warning(
+                "%s records %s/%s's images by location only (%r, from before content "
+                "digests); resuming on %r, matched by file name",
+                self.journal, space, dataset, before["data"], settings["data"],
+            )  # fmt: skip
+            del diff["data"]
         if diff:
             changes = ", ".join(f"{k}: {a!r} -> {b!r}" for k, (a, b) in diff.items())
             raise NaspredError(
