@@ -12,6 +12,11 @@ Prints, per device (CPU, and CUDA when available):
    per arch and the ratio, measured in the same run over ``--archs`` archs. The two
    paths alternate arch by arch so that load from other processes hits both alike.
    Per-proxy seconds of both paths show which proxy dominates.
+3. pooling: the seven on pooling-heavy cells with naspred's valid-window average pool
+   (:class:`naspred.spaces.pooling.ValidAvgPool2d`, a depthwise box-sum convolution)
+   against PyTorch's ``avg_pool2d`` kernel on the same networks, alternating arch by
+   arch: median seconds per arch, the ratio, and the largest relative score
+   difference per proxy (float rounding only).
 
 Run: ``python perf/proxies.py [--threads 2] [--batch 64] [--archs 10]``.
 """
@@ -25,10 +30,12 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from torch import nn
 
 from naspred.data.images import BatchProvider
 from naspred.proxies import proxy_names, score_archs
-from naspred.spaces.nasbench201 import NasBench201Space
+from naspred.spaces.nasbench201 import NasBench201Arch, NasBench201Space
+from naspred.spaces.pooling import ValidAvgPool2d
 
 SEVEN = ["grad_norm", "snip", "grasp", "fisher", "jacov", "plain", "synflow"]
 NPZ = Path(__file__).resolve().parents[2] / "shared" / "data" / "cifar10_sample.npz"
@@ -98,6 +105,46 @@ def target(space, archs, batch, device: str) -> float:
     return ratio
 
 
+#: cells with three or more ``avg_pool_3x3`` edges (op 4), the first the profiled one
+POOL_HEAVY = [(4, 4, 1, 3, 4, 3), (4, 4, 4, 4, 4, 4), (3, 4, 2, 4, 3, 4), (4, 1, 4, 3, 3, 4)]
+
+
+def pooling(space, batch, device: str, repeats: int) -> float:
+    """Seconds per pooling-heavy arch of the seven, fast pool against PyTorch's kernel;
+    returns the ratio of the medians."""
+    archs = [NasBench201Arch(ops) for ops in POOL_HEAVY]
+    fast_forward = ValidAvgPool2d.forward
+    times: dict[bool, list[float]] = {True: [], False: []}
+    scores: dict[bool, dict[str, list[float]]] = {True: {}, False: {}}
+    for _ in range(repeats):
+        for arch in archs:
+            for fast in (True, False):
+                # the slow path: the same modules, pooled by nn.AvgPool2d's own kernel
+                ValidAvgPool2d.forward = fast_forward if fast else nn.AvgPool2d.forward
+                try:
+                    _sync(device)
+                    t0 = time.perf_counter()
+                    got, _ = score_archs(space, [arch], SEVEN, "cifar10", batch, seed=0,
+                                         device=device)  # fmt: skip
+                    _sync(device)
+                    times[fast].append(time.perf_counter() - t0)
+                finally:
+                    ValidAvgPool2d.forward = fast_forward
+                for name in SEVEN:
+                    scores[fast].setdefault(name, []).append(float(got[name][0]))
+    fast_s, slow_s = float(np.median(times[True])), float(np.median(times[False]))
+    print(f"\n## pooling: the seven on {len(archs)} pooling-heavy cells x {repeats}, {device}")
+    print("| proxy | largest relative score difference |\n|---|---:|")
+    for name in SEVEN:
+        a, b = np.array(scores[True][name]), np.array(scores[False][name])
+        rel = np.max(np.abs(a - b) / np.maximum(np.abs(b), 1e-12))
+        print(f"| {name} | {rel:.1e} |")
+    ratio = slow_s / fast_s
+    print(f"\nvalid-window pool: {fast_s:.3f} s/arch (median); PyTorch avg_pool2d: "
+          f"{slow_s:.3f} s/arch; ratio {ratio:.2f}x")  # fmt: skip
+    return ratio
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--threads", type=int, default=2, help="torch threads (CPU)")
@@ -107,6 +154,7 @@ def main() -> None:
     parser.add_argument("--device", choices=["cpu", "cuda", "all"], default="all")
     parser.add_argument("--npz", type=Path, default=NPZ, help="CIFAR-10 sample (else noise)")
     parser.add_argument("--skip-per-proxy", action="store_true")
+    parser.add_argument("--pool-repeats", type=int, default=3, help="0 skips the pooling part")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
@@ -126,6 +174,8 @@ def main() -> None:
         if not args.skip_per_proxy:
             per_proxy(space, archs[: args.archs_per_proxy], batch, device)
         target(space, archs, batch, device)
+        if args.pool_repeats:
+            pooling(space, batch, device, args.pool_repeats)
     print(f"\nload average at the end {os.getloadavg()}")
 
 

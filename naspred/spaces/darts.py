@@ -72,6 +72,7 @@ from torch import nn
 from naspred.errors import ArchKeyError, InvalidInputError, WrongTypeError
 from naspred.spaces.base import Arch, LabelledDAG, SearchSpace
 from naspred.spaces.complexity import count_flops, count_params
+from naspred.spaces.pooling import ValidAvgPool2d
 
 #: DARTS ops in the index order of the Suite-Zero / NASLib compact keys.
 DARTS_OPS: tuple[str, ...] = (
@@ -496,7 +497,7 @@ class Pool(nn.Module):
         if kind == "max":
             self.pool: nn.Module = nn.MaxPool2d(3, stride=stride, padding=1)
         else:
-            self.pool = nn.AvgPool2d(3, stride=stride, padding=1, count_include_pad=False)
+            self.pool = ValidAvgPool2d(3, stride=stride, padding=1)
         self.bn = nn.BatchNorm2d(c, affine=False) if bn else nn.Identity()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

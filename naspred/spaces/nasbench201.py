@@ -52,6 +52,7 @@ from torch import nn
 from naspred.errors import ArchKeyError, InvalidInputError, WrongTypeError
 from naspred.spaces.base import Arch, LabelledDAG, SearchSpace
 from naspred.spaces.complexity import count_flops, count_params
+from naspred.spaces.pooling import ValidAvgPool2d
 
 #: Edge ops in the Suite-Zero index order.
 OPS: tuple[str, ...] = ("skip_connect", "none", "nor_conv_3x3", "nor_conv_1x1", "avg_pool_3x3")
@@ -301,7 +302,7 @@ def make_op(op: int, channels: int) -> nn.Module:
     if name == "nor_conv_1x1":
         return ReLUConvBN(channels, channels, 1, 1)
     # NB201 averages over the valid window only at the border
-    return nn.AvgPool2d(3, stride=1, padding=1, count_include_pad=False)
+    return ValidAvgPool2d(3, stride=1, padding=1)
 
 
 class NasBench201Cell(nn.Module):
