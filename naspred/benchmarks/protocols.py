@@ -85,8 +85,8 @@ class Preset:
 #: (NASLib ``predictors`` branch, naslib/benchmarks/create_configs.py lines 62-74).
 NASLIB_TRAIN_SIZES = (5, 8, 14, 24, 42, 71, 121, 205, 347, 589, 1000)
 
-_ZERO_COST_NAS_DOC = """``zero-cost-nas``: Abdelfattah et al., "Zero-Cost Proxies for Lightweight NAS",
-ICLR 2021, the NB201 table of Spearman's rho per proxy on CIFAR-10, CIFAR-100 and
+_ZERO_COST_NAS_DOC = """``zero-cost-nas``: Abdelfattah et al., "Zero-Cost Proxies for Lightweight
+NAS", ICLR 2021, the NB201 table of Spearman's rho per proxy on CIFAR-10, CIFAR-100 and
 ImageNet16-120. Read from github.com/SamsungLabs/zero-cost-nas (commit a43bfbc):
 
 * cells: all 15,625. ``nasbench2_pred.py`` lines 72-84 score every arch of the API,
@@ -124,9 +124,10 @@ _ZERO_COST_NAS = Preset(
     "records, e.g. from NATS-Bench's `test-accuracy`; naspred.benchmarks.load_nats_bench "
     "gives it); the shared Suite-Zero and GRAF records hold val_accuracy only",
 )
-_NASLIB_PREDICTORS_DOC = """``naslib-predictors``: White et al., "How Powerful are Performance Predictors in
-Neural Architecture Search?", NeurIPS 2021, run with NASLib (github.com/automl/NASLib,
-branch ``predictors``, the paper's code; Develop keeps the same evaluator):
+_NASLIB_PREDICTORS_DOC = """``naslib-predictors``: White et al., "How Powerful are Performance
+Predictors in Neural Architecture Search?", NeurIPS 2021, run with NASLib
+(github.com/automl/NASLib, branch ``predictors``, the paper's code; paths below are
+of that branch):
 
 * cells: all 15,625, uniformly. ``naslib/search_spaces/nasbench201/graph.py``
   ``sample_random_architecture`` draws 6 op indices with ``np.random.randint(5)``;
@@ -196,6 +197,7 @@ PRESETS: dict[str, Preset] = {
         _NASLIB_PREDICTORS,
     )
 }
+
 
 def get_preset(name: str) -> Preset:
     """The preset called ``name``.

@@ -435,7 +435,10 @@ def apply_preset(
     preset's, else the defaults (all cells, ``val_accuracy``, failures left out).
 
     Args:
-        preset, cells, target, failed_as_worst: the options given (None: not given).
+        preset: ``--preset`` (None: none).
+        cells: ``--cells`` (None: not given).
+        target: ``--target`` (None: not given).
+        failed_as_worst: ``--failed-as-worst/--failed-left-out`` (None: not given).
         study: the command's study; a preset of another study is refused.
 
     Raises:
@@ -473,6 +476,13 @@ def apply_predictor_preset(
     given, else the preset's, else ``default_test_size``; the sizes and seeds given
     (a smaller grid of the preset's, for a cheaper run), else the preset's.
 
+    Args:
+        preset: ``--preset`` (None: none).
+        test_size: ``--test-size`` (None: not given).
+        train_sizes: ``--train-sizes`` read (empty: not given).
+        seeds: ``--seeds`` read (empty: not given).
+        default_test_size: the command's test-set size without option or preset.
+
     Raises:
         InvalidInputError: a ``--test-size`` that contradicts the preset's.
     """
@@ -483,8 +493,7 @@ def apply_predictor_preset(
     p = get_preset(preset)
     if test_size is not None and test_size != p.test_size:
         raise InvalidInputError(
-            f"--preset {preset} sets --test-size {p.test_size}; drop the other option or "
-            "the preset"
+            f"--preset {preset} sets --test-size {p.test_size}; drop the other option or the preset"
         )
     return (
         p.test_size or default_test_size,
