@@ -216,3 +216,26 @@ def test_presets_refuse_other_studies_and_their_own_options(
     result = CliRunner().invoke(app, [*args, "--suite-zero-dir", str(suite_zero_dir)])
     assert result.exit_code == 2
     assert result.output.startswith(message)
+
+
+def test_nearest_zero_cost_nas_protocol_on_the_shared_records(
+    suite_zero_dir: Path, tmp_path: Path
+) -> None:
+    # the README's numbers beside the paper's: all cells, failures left out, but
+    # val_accuracy (the records hold no test accuracy) on the 491 scored archs
+    result = CliRunner().invoke(
+        app,
+        ["correlations", "--cells", "all", "--failed-left-out", "--suite-zero-dir",
+         str(suite_zero_dir), "-t", "nasbench201/cifar10,nasbench201/cifar100",
+         "--out", str(tmp_path), "--no-progress"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(tmp_path / "correlations.csv").set_index(["task", "proxy"])["spearman"]
+    readme = {
+        ("nasbench201/cifar10", "synflow"): 0.737,
+        ("nasbench201/cifar100", "synflow"): 0.757,
+        ("nasbench201/cifar10", "jacov"): 0.736,
+        ("nasbench201/cifar100", "jacov"): 0.722,
+    }
+    for cell, rho in readme.items():
+        assert table[cell] == pytest.approx(rho, abs=5e-4), cell
