@@ -114,7 +114,7 @@ _ZERO_COST_NAS = Preset(
     "all",
     "test_accuracy",
     False,
-    "the NB201 Spearman table of Abdelfattah et al. (ICLR 2021; their notebook's 'Table 1'): "
+    "the NB201 Spearman table of Abdelfattah et al. (ICLR 2021), as their notebook prints it: "
     "synflow 0.737 / 0.763 / 0.751 on CIFAR-10 / CIFAR-100 / ImageNet16-120, jacob_cov "
     "0.731 / 0.704 / 0.701, over all 15,625 cells against NB201's test accuracy: "
     "`naspred correlations --preset zero-cost-nas --suite-zero-dir DIR`, DIR's records "
