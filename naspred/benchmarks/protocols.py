@@ -95,8 +95,8 @@ ImageNet16-120. Read from github.com/SamsungLabs/zero-cost-nas (commit a43bfbc):
 * target: NB201's *test* accuracy after 200 epochs, the mean over its seeds:
   ``nasbench2_pred.py`` line 103 asks ``get_more_info(i, 'cifar10-valid' for
   CIFAR-10, hp='200', is_random=False)`` and stores ``test-accuracy`` (line 107);
-  the notebook correlates ``r['testacc']``, not ``valacc`` (the paper's prose says
-  "final validation accuracy"; its code uses the test split).
+  the notebook correlates ``r['testacc']``, not ``valacc`` (the paper's abstract
+  speaks of "final validation accuracy"; its code uses the test split).
 * failures: left out. The notebook takes ``stats.spearmanr(acc, v,
   nan_policy='omit')``; its own runner writes no failure marker.
 * test set: every cell; no sampling.
@@ -162,8 +162,8 @@ _NASLIB_PREDICTORS = Preset(
     TARGET,
     False,
     "NASLib's predictor evaluation of White et al. (NeurIPS 2021): Kendall tau on 200 "
-    "uniformly drawn NB201 test archs against training-set size (the paper plots it; "
-    "no table of values): `naspred predictors --preset naslib-predictors "
+    "uniformly drawn NB201 test archs against training-set size (the paper reports it in "
+    "plots; no value of theirs is checked here): `naspred predictors --preset naslib-predictors "
     "--suite-zero-dir DIR -t nasbench201/cifar10 -p xgb`",
     study="predictors",
     test_size=200,
