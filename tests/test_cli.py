@@ -307,7 +307,23 @@ def test_predictors_defaults(study_calls: dict) -> None:
     (_, specs, sizes, seeds, _), kwargs = study_calls["study"]
     assert specs == [PredictorSpec("rf")]
     assert (sizes, seeds) == ([10, 20, 50, 100, 200, 500, 1000], [0, 1, 2, 3, 4])
-    assert kwargs["progress"] is True
+    assert kwargs["progress"] is True and kwargs["test_size"] == 1000
+
+
+def test_predictors_preset_sets_the_grid_unless_given(study_calls: dict) -> None:
+    result = runner.invoke(app, ["predictors", "-p", "rf", "--preset", "naslib-predictors"])
+    assert result.exit_code == 0, result.output
+    (_, _, sizes, seeds, _), kwargs = study_calls["study"]
+    assert sizes == [5, 8, 14, 24, 42, 71, 121, 205, 347, 589, 1000]
+    assert (seeds, kwargs["test_size"]) == (list(range(100)), 200)
+    result = runner.invoke(
+        app,
+        ["predictors", "-p", "rf", "--preset", "naslib-predictors", "--train-sizes", "14",
+         "--seeds", "0-1", "--test-size", "200"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    (_, _, sizes, seeds, _), kwargs = study_calls["study"]
+    assert (sizes, seeds, kwargs["test_size"]) == ([14], [0, 1], 200)
 
 
 def test_tradeoff_wiring_and_defaults(study_calls: dict) -> None:

@@ -3,6 +3,7 @@ and numbers the papers give."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -105,3 +106,136 @@ def test_a_preset_and_its_own_options_conflict(suite_zero_dir: Path) -> None:
     )  # fmt: skip
     assert result.exit_code == 2
     assert result.output.startswith("error: --preset graf sets --cells valid")
+
+
+def test_zero_cost_nas_preset_is_the_papers_protocol() -> None:
+    preset = get_preset("zero-cost-nas")
+    assert (preset.study, preset.cells, preset.target, preset.failed_as_worst) == (
+        "correlations", "all", "test_accuracy", False
+    )  # fmt: skip
+    assert preset.test_size is None  # every cell counts: no sampled test set
+    assert "nasbench2_pred.py" in preset.sources and "testacc" in preset.sources
+    assert "0.737" in preset.reproduces and "test_accuracy" in preset.needs
+
+
+def test_zero_cost_nas_preset_refuses_records_without_test_accuracy(
+    suite_zero_dir: Path, tmp_path: Path
+) -> None:
+    # the shared Suite-Zero (and GRAF) records hold val_accuracy only: no silent fallback
+    result = CliRunner().invoke(
+        app,
+        ["correlations", "--preset", "zero-cost-nas", "--suite-zero-dir", str(suite_zero_dir),
+         "-t", "nasbench201/cifar10", "--out", str(tmp_path), "--no-progress"],
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert result.output.startswith(
+        "error: --preset zero-cost-nas ranks against test_accuracy, which no chosen task holds"
+    )
+    assert "load_nats_bench" in result.output
+    assert not (tmp_path / "correlations.csv").exists()
+
+
+def test_zero_cost_nas_preset_ranks_against_test_accuracy(
+    suite_zero_dir: Path, tmp_path: Path
+) -> None:
+    # Suite-Zero-layout records whose test_accuracy holds the shared val_accuracy and
+    # whose val_accuracy is noise: the preset must rank against the former
+    records = json.loads((suite_zero_dir / "zc_nasbench201.json").read_text())
+    rng = np.random.default_rng(0)
+    cifar10 = {
+        key: {
+            "synflow": rec["synflow"],
+            "val_accuracy": float(rng.uniform(10, 90)),
+            "test_accuracy": rec["val_accuracy"],
+        }
+        for key, rec in records["nasbench201"]["cifar10"].items()
+        if "synflow" in rec
+    }
+    data = tmp_path / "records"
+    data.mkdir()
+    (data / "zc_nasbench201.json").write_text(json.dumps({"nasbench201": {"cifar10": cifar10}}))
+    result = CliRunner().invoke(
+        app,
+        ["correlations", "--preset", "zero-cost-nas", "--suite-zero-dir", str(data),
+         "--out", str(tmp_path / "out"), "--no-progress"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    synflow = pd.read_csv(tmp_path / "out" / "correlations.csv").set_index("proxy").loc["synflow"]
+    # synflow against the shared val_accuracy on its 491 archs (README: 0.737 vs the
+    # paper's 0.737 on all 15,625 cells against test accuracy)
+    assert synflow["task"] == "nasbench201/cifar10@test_accuracy"
+    assert synflow["spearman"] == pytest.approx(0.737472, abs=1e-6) and synflow["n"] == 491
+
+
+def test_naslib_predictors_preset_is_naslibs_protocol() -> None:
+    preset = get_preset("naslib-predictors")
+    assert (preset.study, preset.cells, preset.target, preset.test_size) == (
+        "predictors", "all", "val_accuracy", 200
+    )  # fmt: skip
+    assert preset.train_sizes == (5, 8, 14, 24, 42, 71, 121, 205, 347, 589, 1000)
+    assert preset.seeds == tuple(range(100))
+    assert "predictor_evaluator.py" in preset.sources and "run_nb201.sh" in preset.sources
+
+
+def test_naslib_predictors_preset_runs_the_predictor_study(
+    suite_zero_dir: Path, tmp_path: Path
+) -> None:
+    # two of NASLib's sizes, three of its seeds: the README's cheap run
+    result = CliRunner().invoke(
+        app,
+        ["predictors", "--preset", "naslib-predictors", "--suite-zero-dir", str(suite_zero_dir),
+         "-t", "nasbench201/cifar10", "-p", "xgb", "--train-sizes", "14,205", "--seeds", "0-2",
+         "--store", str(tmp_path / "store.jsonl"), "--out", str(tmp_path), "--no-progress"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    cells = pd.read_csv(tmp_path / "predictors.csv")
+    assert set(cells["test_size"]) == {200} and set(cells["n"]) == {200}
+    assert sorted(set(cells["train_size"])) == [14, 205] and sorted(set(cells["seed"])) == [0, 1, 2]
+    summary = pd.read_csv(tmp_path / "summary.csv").set_index("train_size")
+    assert summary.loc[205, "mean_kendall"] == pytest.approx(0.577444, abs=1e-6)
+    assert summary.loc[14, "mean_kendall"] == pytest.approx(0.168598, abs=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["predictors", "--preset", "naslib-predictors", "--test-size", "100", "-p", "xgb"],
+         "error: --preset naslib-predictors sets --test-size 200"),
+        (["predictors", "--preset", "graf", "-p", "xgb"],
+         "error: --preset graf is a protocol of `naspred correlations`, not of `naspred "
+         "predictors`"),
+        (["correlations", "--preset", "naslib-predictors"],
+         "error: --preset naslib-predictors is a protocol of `naspred predictors`"),
+        (["predictors", "--preset", "naslib-predictors", "--cells", "valid", "-p", "xgb"],
+         "error: --preset naslib-predictors sets --cells all"),
+    ],
+)  # fmt: skip
+def test_presets_refuse_other_studies_and_their_own_options(
+    args: list[str], message: str, suite_zero_dir: Path
+) -> None:
+    result = CliRunner().invoke(app, [*args, "--suite-zero-dir", str(suite_zero_dir)])
+    assert result.exit_code == 2
+    assert result.output.startswith(message)
+
+
+def test_nearest_zero_cost_nas_protocol_on_the_shared_records(
+    suite_zero_dir: Path, tmp_path: Path
+) -> None:
+    # the README's numbers beside the paper's: all cells, failures left out, but
+    # val_accuracy (the records hold no test accuracy) on the 491 scored archs
+    result = CliRunner().invoke(
+        app,
+        ["correlations", "--cells", "all", "--failed-left-out", "--suite-zero-dir",
+         str(suite_zero_dir), "-t", "nasbench201/cifar10,nasbench201/cifar100",
+         "--out", str(tmp_path), "--no-progress"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(tmp_path / "correlations.csv").set_index(["task", "proxy"])["spearman"]
+    readme = {
+        ("nasbench201/cifar10", "synflow"): 0.737,
+        ("nasbench201/cifar100", "synflow"): 0.757,
+        ("nasbench201/cifar10", "jacov"): 0.736,
+        ("nasbench201/cifar100", "jacov"): 0.722,
+    }
+    for cell, rho in readme.items():
+        assert table[cell] == pytest.approx(rho, abs=5e-4), cell

@@ -45,6 +45,7 @@ def correlations(
         graf_dir=graf_dir,
         target=target,
         cells=cells,
+        preset=preset,
     )
     if out is None:
         out = default_out(suite_zero_dir, embedded, chosen, graf_dir, target)

@@ -350,8 +350,8 @@ Preset = Annotated[
     typer.Option(
         "--preset",
         help="A published table's protocol, setting --cells, --target and the failure rule: "
-        "suite-zero (all cells, failures ranked last) or graf (valid cells, failures left "
-        "out); see the README.",
+        "suite-zero (all cells, failures ranked last), graf (valid cells, failures left "
+        "out) or zero-cost-nas (all cells, test_accuracy, failures left out); see the README.",
         show_default="none",
     ),
 ]
@@ -366,6 +366,7 @@ def chosen_tasks(
     graf_dir: Path | None = None,
     target: str | None = None,
     cells: str | None = None,
+    preset: str | None = None,
 ) -> list[Any]:
     """The tasks a study command's source options choose: ``-t``, ``--suite-zero-dir``,
     ``--embedded``, ``--curves``, ``--graf-dir``, ``--target`` and ``--cells`` read one
@@ -379,18 +380,35 @@ def chosen_tasks(
         graf_dir: ``--graf-dir``.
         target: ``--target`` (None: ``val_accuracy``).
         cells: ``--cells`` (None: all).
+        preset: ``--preset``, whose target and cells these are: where no chosen task
+            holds its target, the error says what the preset needs.
+
+    Raises:
+        InvalidInputError: a preset's target that no chosen task holds.
     """
     from naspred.benchmarks import load_tasks
+    from naspred.errors import UnknownNameError, UnknownTaskError
 
-    return load_tasks(
-        split_list(task),
-        suite_zero=suite_zero_dir,
-        embedded=embedded,
-        curves=curves or (),
-        graf=graf_dir,
-        target=target,
-        cells=cells or "all",
-    )
+    try:
+        return load_tasks(
+            split_list(task),
+            suite_zero=suite_zero_dir,
+            embedded=embedded,
+            curves=curves or (),
+            graf=graf_dir,
+            target=target,
+            cells=cells or "all",
+        )
+    except UnknownNameError as err:
+        if preset is None or target is None or isinstance(err, UnknownTaskError):
+            raise
+        from naspred.benchmarks.protocols import get_preset
+
+        needs = get_preset(preset).needs or "a source with that target"
+        raise InvalidInputError(
+            f"--preset {preset} ranks against {target}, which no chosen task holds; "
+            f"it needs {needs}"
+        ) from err
 
 
 def parallel(
@@ -407,20 +425,33 @@ def parallel(
 
 
 def apply_preset(
-    preset: str | None, cells: str | None, target: str | None, failed_as_worst: bool | None
+    preset: str | None,
+    cells: str | None,
+    target: str | None,
+    failed_as_worst: bool | None,
+    study: str = "correlations",
 ) -> tuple[str, str | None, bool]:
     """``(cells, target, failed_as_worst)`` of a command: the options given, else the
     preset's, else the defaults (all cells, ``val_accuracy``, failures left out).
 
+    Args:
+        preset: ``--preset`` (None: none).
+        cells: ``--cells`` (None: not given).
+        target: ``--target`` (None: not given).
+        failed_as_worst: ``--failed-as-worst/--failed-left-out`` (None: not given).
+        study: the command's study; a preset of another study is refused.
+
     Raises:
-        InvalidInputError: an option given that contradicts the preset, or an unknown preset.
+        InvalidInputError: an option given that contradicts the preset, a preset of
+            another study, or an unknown preset.
     """
     if preset is None:
         return cells or "all", target, bool(failed_as_worst)
-    from naspred.benchmarks.protocols import get_preset
+    from naspred.benchmarks.protocols import check_study, get_preset
     from naspred.benchmarks.task import TARGET
 
     p = get_preset(preset)
+    check_study(p, study)
     rule = "--failed-as-worst" if p.failed_as_worst else "--failed-left-out"
     for given, own, option in (
         (cells, p.cells, f"--cells {p.cells}"),
@@ -432,6 +463,43 @@ def apply_preset(
                 f"--preset {preset} sets {option}; drop the other option or the preset"
             )
     return p.cells, (None if p.target == TARGET else p.target), p.failed_as_worst
+
+
+def apply_predictor_preset(
+    preset: str | None,
+    test_size: int | None,
+    train_sizes: list[int],
+    seeds: list[int],
+    default_test_size: int,
+) -> tuple[int, list[int], list[int]]:
+    """``(test_size, train_sizes, seeds)`` of ``naspred predictors``: the test-set size
+    given, else the preset's, else ``default_test_size``; the sizes and seeds given
+    (a smaller grid of the preset's, for a cheaper run), else the preset's.
+
+    Args:
+        preset: ``--preset`` (None: none).
+        test_size: ``--test-size`` (None: not given).
+        train_sizes: ``--train-sizes`` read (empty: not given).
+        seeds: ``--seeds`` read (empty: not given).
+        default_test_size: the command's test-set size without option or preset.
+
+    Raises:
+        InvalidInputError: a ``--test-size`` that contradicts the preset's.
+    """
+    if preset is None:
+        return test_size or default_test_size, train_sizes, seeds
+    from naspred.benchmarks.protocols import get_preset
+
+    p = get_preset(preset)
+    if test_size is not None and test_size != p.test_size:
+        raise InvalidInputError(
+            f"--preset {preset} sets --test-size {p.test_size}; drop the other option or the preset"
+        )
+    return (
+        p.test_size or default_test_size,
+        train_sizes or list(p.train_sizes),
+        seeds or list(p.seeds),
+    )
 
 
 # ---- the list syntax --------------------------------------------------------------------

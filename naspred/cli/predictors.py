@@ -11,6 +11,7 @@ from naspred.cli import options as opt
 
 TRAIN_SIZES = "10,20,50,100,200,500,1000"
 SEEDS = "0-4"
+TEST_SIZE = 1000
 
 
 def predictors(
@@ -22,11 +23,29 @@ def predictors(
         list[str] | None, opt.int_list_option("--train-sizes", "Training-set sizes", TRAIN_SIZES)
     ] = None,
     seeds: Annotated[list[str] | None, opt.seeds_option(SEEDS)] = None,
-    test_size: Annotated[int, typer.Option(help="Held-out archs per task and seed.", min=1)] = 1000,
+    test_size: Annotated[
+        int | None,
+        typer.Option(
+            help="Held-out archs per task and seed.",
+            min=1,
+            show_default=f"{TEST_SIZE} (or the --preset's)",
+        ),
+    ] = None,
     suite_zero_dir: opt.SuiteZeroDir = None,
     graf_dir: opt.GrafDir = None,
     cells: opt.Cells = None,
     target: opt.Target = None,
+    preset: Annotated[
+        str | None,
+        typer.Option(
+            "--preset",
+            help="A published evaluation's protocol, setting --cells, --target, --test-size "
+            "and, unless given, --train-sizes and --seeds: naslib-predictors (White et al., "
+            "NeurIPS 2021: all cells, val_accuracy, 200 test archs, sizes 5-1000, seeds "
+            "0-99); see the README.",
+            show_default="none",
+        ),
+    ] = None,
     embedded: opt.Embedded = None,
     curves: opt.CurveFiles = None,
     store: Annotated[Path, opt.store_option()] = opt.RESULTS / "predictors" / "store.jsonl",
@@ -47,10 +66,18 @@ def predictors(
     from naspred.experiments.predictors import run_predictor_study, write_predictor_tables
     from naspred.predictors import model_based_predictors
 
+    cells, target, _ = opt.apply_preset(preset, cells, target, None, study="predictors")
     specs = opt.predictor_specs(predictor or model_based_predictors())
     opt.check_predictors(specs)  # before loading tasks: a typo fails at once
-    sizes = opt.int_list(train_sizes or [TRAIN_SIZES], "--train-sizes", minimum=1)
-    seed_list = opt.int_list(seeds or [SEEDS], "--seeds")
+    test_size, sizes, seed_list = opt.apply_predictor_preset(
+        preset,
+        test_size,
+        opt.int_list(train_sizes, "--train-sizes", minimum=1),
+        opt.int_list(seeds, "--seeds"),
+        TEST_SIZE,
+    )
+    sizes = sizes or opt.int_list([TRAIN_SIZES], "--train-sizes", minimum=1)
+    seed_list = seed_list or opt.int_list([SEEDS], "--seeds")
     chosen = opt.chosen_tasks(
         task,
         suite_zero_dir=suite_zero_dir,
@@ -59,6 +86,7 @@ def predictors(
         graf_dir=graf_dir,
         target=target,
         cells=cells,
+        preset=preset,
     )
     results = run_predictor_study(
         chosen,
