@@ -1,0 +1,92 @@
+"""TE-NAS (``te_nas_ntk``, ``te_nas_lr``, ``te_nas``) and VKDNW (``vkdnw``): values
+pinned on two NB201 archs and a fixed batch, and the sign convention.
+
+The pins were computed once (torch 1 thread, CPU) on a small NB201 skeleton
+(``C = 8``, ``N = 1``) and 8 images of the shared CIFAR-10 sample.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from naspred.proxies import score_archs
+from naspred.proxies.te_nas import dense_rank, te_nas
+from naspred.proxies.vkdnw import softmax_cholesky, vkdnw_entropy
+from naspred.spaces.nasbench201 import NasBench201Arch, NasBench201Space
+
+torch.set_num_threads(1)
+
+NAMES = ("te_nas_ntk", "te_nas_lr", "vkdnw")
+#: two archs of the learning-curve benchmark
+PINNED_KEYS = ("(3, 3, 4, 0, 1, 4)", "(3, 1, 4, 1, 1, 3)")
+PINNED: dict[str, tuple[float, float]] = {
+    "te_nas_ntk": (-2.9137802880738377, -2.4382843194937496),
+    "te_nas_lr": (321.0, 307.0),
+    "vkdnw": (0.810960480867047, 0.6129139347794506),
+}
+#: every edge ``none`` (a dead cell), every edge a 3x3 convolution
+DEAD, CONV = "(1, 1, 1, 1, 1, 1)", "(2, 2, 2, 2, 2, 2)"
+
+
+@pytest.fixture(scope="module")
+def batch(shared_data: Path) -> tuple[torch.Tensor, torch.Tensor]:
+    from naspred.data.images import BatchProvider
+
+    npz = shared_data / "cifar10_sample.npz"
+    if not npz.is_file():
+        pytest.skip(f"{npz} not found")
+    return BatchProvider.from_source("cifar10", npz=npz, fallback=False).batch(8, seed=0)
+
+
+def _score(keys: tuple[str, ...], names: list[str], batch) -> dict[str, np.ndarray]:
+    archs = [NasBench201Arch.from_key(k) for k in keys]
+    scores, _ = score_archs(NasBench201Space(C=8, N=1), archs, names, "cifar10", batch)
+    return scores
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_pinned_values(name: str, batch) -> None:
+    scores = _score(PINNED_KEYS, [name], batch)
+    np.testing.assert_allclose(scores[name], PINNED[name], rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_dead_cell_scores_below_conv_cell(name: str, batch) -> None:
+    scores = _score((DEAD, CONV), [name], batch)
+    assert np.isfinite(scores[name]).all()
+    assert scores[name][0] < scores[name][1]
+
+
+def test_te_nas_combines_ranks(batch) -> None:
+    scores = _score((DEAD, CONV, *PINNED_KEYS), ["te_nas"], batch)
+    combined = scores["te_nas"]
+    assert combined[0] == combined.min() and combined[1] > combined[0]
+
+
+def test_te_nas_rank_sum_by_hand() -> None:
+    ntk = np.array([-1.0, -3.0, -2.0, np.nan])  # -log(kappa): arch 0 best conditioned
+    lr = np.array([10.0, 30.0, 10.0, 5.0])
+    got = te_nas({"te_nas_ntk": ntk, "te_nas_lr": lr})
+    # kappa ranks 0, 2, 1; region ranks (descending, dense) 1, 0, 1
+    np.testing.assert_array_equal(got[:3], [-1.0, -2.0, -2.0])
+    assert np.isnan(got[3])
+    np.testing.assert_array_equal(dense_rank(np.array([2.0, 1.0, 2.0])), [1, 0, 1])
+
+
+def test_softmax_cholesky_factors_the_covariance() -> None:
+    logits = torch.randn(4, 10, generator=torch.Generator().manual_seed(0)).double()
+    lower = softmax_cholesky(logits)
+    p = torch.softmax(logits, 1) * 0.95 + 0.005
+    cov = torch.diag_embed(p) - p[:, :, None] * p[:, None, :]
+    torch.testing.assert_close(lower @ lower.transpose(1, 2), cov)
+    assert torch.equal(lower, torch.tril(lower))
+
+
+def test_vkdnw_entropy_is_highest_for_even_spectrum() -> None:
+    even = vkdnw_entropy(torch.ones(128))
+    assert even == pytest.approx(np.log(9), rel=1e-6)
+    assert vkdnw_entropy(torch.logspace(-8, 0, 128)) < even
