@@ -468,8 +468,8 @@ RANKS_EXTREMES = ("epe_nas", "l2_norm", "meco", "meco_opt", "zen", "zico")
 SUITE_ZERO_AGREES = ("fisher", "grad_norm")
 DEFINITION = ("plain", "grasp")
 MAJORITY = ("voting",)
-#: a dead cell below a conv cell, and te_nas by hand: tests/test_new_proxies_b.py
-TE_NAS_VKDNW = ("te_nas", "te_nas_lr", "te_nas_ntk", "vkdnw")
+#: a dead cell below a conv cell, and tenas by hand: tests/test_new_proxies_b.py
+TE_NAS_VKDNW = ("tenas", "tenas_lr", "tenas_ntk", "vkdnw")
 
 
 def test_every_proxy_has_a_sign_check(lc_task: Task) -> None:

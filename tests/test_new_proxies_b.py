@@ -1,4 +1,4 @@
-"""TE-NAS (``te_nas_ntk``, ``te_nas_lr``, ``te_nas``) and VKDNW (``vkdnw``): values
+"""TE-NAS (``tenas_ntk``, ``tenas_lr``, ``tenas``) and VKDNW (``vkdnw``): values
 pinned on two NB201 archs and a fixed batch, and the sign convention.
 
 The pins were computed once (torch 1 thread, CPU) on a small NB201 skeleton
@@ -20,12 +20,12 @@ from naspred.spaces.nasbench201 import NasBench201Arch, NasBench201Space
 
 torch.set_num_threads(1)
 
-NAMES = ("te_nas_ntk", "te_nas_lr", "vkdnw")
+NAMES = ("tenas_ntk", "tenas_lr", "vkdnw")
 #: two archs of the learning-curve benchmark
 PINNED_KEYS = ("(3, 3, 4, 0, 1, 4)", "(3, 1, 4, 1, 1, 3)")
 PINNED: dict[str, tuple[float, float]] = {
-    "te_nas_ntk": (-2.9137802880738377, -2.4382843194937496),
-    "te_nas_lr": (321.0, 307.0),
+    "tenas_ntk": (-2.9137802880738377, -2.4382843194937496),
+    "tenas_lr": (321.0, 307.0),
     "vkdnw": (0.810960480867047, 0.6129139347794506),
 }
 #: every edge ``none`` (a dead cell), every edge a 3x3 convolution
@@ -62,15 +62,15 @@ def test_dead_cell_scores_below_conv_cell(name: str, batch) -> None:
 
 
 def test_te_nas_combines_ranks(batch) -> None:
-    scores = _score((DEAD, CONV, *PINNED_KEYS), ["te_nas"], batch)
-    combined = scores["te_nas"]
+    scores = _score((DEAD, CONV, *PINNED_KEYS), ["tenas"], batch)
+    combined = scores["tenas"]
     assert combined[0] == combined.min() and combined[1] > combined[0]
 
 
 def test_te_nas_rank_sum_by_hand() -> None:
     ntk = np.array([-1.0, -3.0, -2.0, np.nan])  # -log(kappa): arch 0 best conditioned
     lr = np.array([10.0, 30.0, 10.0, 5.0])
-    got = te_nas({"te_nas_ntk": ntk, "te_nas_lr": lr})
+    got = te_nas({"tenas_ntk": ntk, "tenas_lr": lr})
     # kappa ranks 0, 2, 1; region ranks (descending, dense) 1, 0, 1
     np.testing.assert_array_equal(got[:3], [-1.0, -2.0, -2.0])
     assert np.isnan(got[3])

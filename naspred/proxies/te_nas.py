@@ -1,4 +1,4 @@
-"""``te_nas_ntk``, ``te_nas_lr`` and ``te_nas``: the two indicators of TE-NAS.
+"""``tenas_ntk``, ``tenas_lr`` and ``tenas``: the two indicators of TE-NAS.
 
 Chen, Gong and Wang, "Neural Architecture Search on ImageNet in Four GPU Hours:
 A Theoretically Inspired Perspective", ICLR 2021 (arXiv:2102.11535). Read against
@@ -6,7 +6,7 @@ the authors' code, github:VITA-Group/TENAS at commit 9df78ff
 (``lib/procedures/ntk.py``, ``lib/procedures/linear_region_counter.py``,
 ``prune_tenas.py``, ``prune_launch.py``).
 
-``te_nas_ntk`` -- the condition number of the empirical NTK. The network is in
+``tenas_ntk`` -- the condition number of the empirical NTK. The network is in
 train mode (BatchNorm on batch statistics); for every image ``i`` of the batch the
 gradient of the sum of its logits with respect to every parameter whose name
 contains ``weight`` (conv, BatchNorm and linear weights, no biases) is taken
@@ -21,7 +21,7 @@ NB201 run uses a batch of 72 CIFAR images; here the engine's shared batch.
 Their network is the pruning super-net with ``C = 3``, ``N = 1``; here the
 space's own network (NB201: ``C = 16``, ``N = 5``), built once by the engine.
 
-``te_nas_lr`` -- the number of linear regions. The authors' setup is followed:
+``tenas_lr`` -- the number of linear regions. The authors' setup is followed:
 a *thin* network (``C = 1``, one cell, no stem: the cell on a 1-channel input,
 then BatchNorm + ReLU; ``model_config_thin``) in train mode, fed
 ``sample_batch = 3`` batches of 1,000 inputs, each a random 3x3 crop (no padding)
@@ -40,7 +40,7 @@ the published runs used PyTorch's default initialisation, as the engine's networ
 here. Their ``repeat = 3`` averages relative changes between super-nets while
 pruning; scoring one arch here is one evaluation at the run's seed.
 
-``te_nas`` -- the paper's combination over a population of archs: each arch's
+``tenas`` -- the paper's combination over a population of archs: each arch's
 rank by ``kappa`` (ascending) plus its rank by linear regions (descending), dense
 ranks with ties shared as the authors' code ranks them; the lower the sum, the
 better. Registered as ``-(rank_ntk + rank_lr)``, so higher = better; an arch for
@@ -106,8 +106,8 @@ def ntk_condition(grads: torch.Tensor) -> float:
     return min(hi / lo, NTK_COND_CAP)
 
 
-@register("te_nas_ntk", needs=("data",), paper=_PAPER)
-def te_nas_ntk(ctx: ProxyContext) -> float:
+@register("tenas_ntk", needs=("data",), paper=_PAPER)
+def tenas_ntk(ctx: ProxyContext) -> float:
     """``-log`` of the NTK condition number on the shared batch."""
     return -math.log(ntk_condition(ntk_gradients(ctx.fresh_copy(), ctx.x)))
 
@@ -135,7 +135,7 @@ def thin_network(ctx: ProxyContext) -> nn.Module:
 
     if not isinstance(ctx.arch, NasBench201Arch):
         raise InvalidInputError(
-            f"te_nas_lr builds TE-NAS's thin NB201 cell; {type(ctx.arch).__name__} has none"
+            f"tenas_lr builds TE-NAS's thin NB201 cell; {type(ctx.arch).__name__} has none"
         )
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(int(ctx.seed))
@@ -188,8 +188,8 @@ def count_regions(net: nn.Module, batches: list[torch.Tensor]) -> int:
     return int(torch.unique(torch.cat(patterns), dim=0).shape[0])
 
 
-@register("te_nas_lr", needs=("data",), paper=_PAPER)
-def te_nas_lr(ctx: ProxyContext) -> float:
+@register("tenas_lr", needs=("data",), paper=_PAPER)
+def tenas_lr(ctx: ProxyContext) -> float:
     """Distinct activation patterns of the thin network over 3,000 3x3 crops."""
     return float(count_regions(thin_network(ctx), region_inputs(ctx.x, ctx.seed)))
 
@@ -209,10 +209,10 @@ def dense_rank(values: np.ndarray, descending: bool = False) -> np.ndarray:
     return out
 
 
-@register("te_nas", paper=_PAPER, population=True, depends=("te_nas_ntk", "te_nas_lr"))
+@register("tenas", paper=_PAPER, population=True, depends=("tenas_ntk", "tenas_lr"))
 def te_nas(scores: dict[str, np.ndarray]) -> np.ndarray:
     """``-(rank by kappa ascending + rank by regions descending)``."""
-    # te_nas_ntk is -log(kappa): kappa ascending is te_nas_ntk descending
-    ntk = dense_rank(scores["te_nas_ntk"], descending=True)
-    lr = dense_rank(scores["te_nas_lr"], descending=True)
+    # tenas_ntk is -log(kappa): kappa ascending is tenas_ntk descending
+    ntk = dense_rank(scores["tenas_ntk"], descending=True)
+    lr = dense_rank(scores["tenas_lr"], descending=True)
     return -(ntk + lr)
