@@ -90,3 +90,19 @@ def test_vkdnw_entropy_is_highest_for_even_spectrum() -> None:
     even = vkdnw_entropy(torch.ones(128))
     assert even == pytest.approx(np.log(9), rel=1e-6)
     assert vkdnw_entropy(torch.logspace(-8, 0, 128)) < even
+
+
+def test_ntk_rows_are_per_image_backwards_through_the_batch(batch) -> None:
+    from naspred.proxies.engine import build_initialised
+    from naspred.proxies.te_nas import ntk_gradients
+
+    space = NasBench201Space(C=8, N=1)
+    net = build_initialised(space, NasBench201Arch.from_key(PINNED_KEYS[0]), "cifar10", 0)
+    x = batch[0][:4]
+    rows = ntk_gradients(net, x)
+    # the authors' loop: backward of logit[i] (ones) through the batched train-mode graph
+    weights = [p for n, p in net.named_parameters() if "weight" in n]
+    logits = net(x)
+    for i in range(4):
+        grads = torch.autograd.grad(logits[i].sum(), weights, retain_graph=True)
+        torch.testing.assert_close(rows[i], torch.cat([g.reshape(-1) for g in grads]))
