@@ -33,7 +33,9 @@ from naspred.proxies import (  # noqa: E402, F401  isort: skip
     plain,
     snip,
     synflow,
+    te_nas,
     voting,
+    vkdnw,
     zen,
     zico,
 )
