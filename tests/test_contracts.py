@@ -469,7 +469,7 @@ SUITE_ZERO_AGREES = ("fisher", "grad_norm")
 DEFINITION = ("plain", "grasp")
 MAJORITY = ("voting",)
 #: a dead cell below a conv cell, and tenas by hand: tests/test_new_proxies_b.py
-TE_NAS_VKDNW = ("tenas", "tenas_lr", "tenas_ntk", "vkdnw")
+TE_NAS_VKDNW = ("tenas", "tenas_lr", "tenas_ntk", "vkdnw", "vkdnw_dim", "vkdnw_sgl")
 
 
 def test_every_proxy_has_a_sign_check(lc_task: Task) -> None:
