@@ -497,8 +497,10 @@ class BatchProvider:
             x, y = load_images(dataset, fetched, train=True)
             return cls(dataset, x, y, f"{dataset} from {fetched} (fetched)")
         if not fallback:
+            # reasons is empty here: a failed root or npz raised above
             raise DataUnavailableError(
-                "no image data for proxies: " + ("; ".join(reasons) or "no root or npz given")
+                f"no {dataset} images for proxies: no root or npz given and none fetched; run "
+                f"`naspred data fetch {spec.source}` or give --data-root / --npz"
             )
         log.warning(
             "no %s images available (%s); FALLING BACK to seeded Gaussian-noise batches: "

@@ -73,7 +73,7 @@ def _labels(path: Path, name: str, raw: object, n: int, layout: str) -> np.ndarr
     ):
         raise BenchmarkFileError(path, f"{name} is {y.dtype}, not integer labels", layout)
     if y.shape != (n,):
-        raise BenchmarkFileError(path, f"{name} has shape {y.shape}, not ({n},)", layout)
+        raise BenchmarkFileError(path, f"{name}: shape {y.shape}, not ({n},)", layout)
     return y.astype(np.int64)
 
 
