@@ -8,6 +8,7 @@ before looking it up, naming the file and the global.
 
 from __future__ import annotations
 
+import gzip
 import pickle
 from collections.abc import Collection
 from pathlib import Path
@@ -56,6 +57,7 @@ def load_restricted(
     admits: str,
     hints: tuple[str, ...] = (),
     encoding: str = "ASCII",
+    gzipped: bool = False,
 ) -> Any:
     """The object in the pickle ``path``, built only from the globals in ``allowed``.
 
@@ -67,6 +69,8 @@ def load_restricted(
         hints: the expected layout and where to get the file, for the error message.
         encoding: how Python 2 strings are decoded (``"bytes"`` keeps them bytes, as
             the CIFAR batches need).
+        gzipped: the file is a gzip of the pickle (as NAS-Bench-360's
+            ``s2_cifar100.gz``); it is unpacked while read.
 
     Raises:
         BenchmarkFileError: the file is missing, not a readable pickle, or names a
@@ -76,7 +80,7 @@ def load_restricted(
     if not path.is_file():
         raise BenchmarkFileError(path, "file not found", *hints)
     try:
-        with path.open("rb") as fh:
+        with gzip.open(path, "rb") if gzipped else path.open("rb") as fh:
             return _RestrictedUnpickler(fh, allowed, encoding).load()
     except _Forbidden as err:
         raise BenchmarkFileError(
@@ -86,7 +90,7 @@ def load_restricted(
             *hints,
         ) from None
     except (pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError,
-            IndexError) as err:  # fmt: skip
+            IndexError, gzip.BadGzipFile) as err:  # fmt: skip
         raise BenchmarkFileError(
             path, f"not a readable pickle ({type(err).__name__}: {err})", *hints
         ) from err

@@ -39,10 +39,15 @@ def compare(
             show_default="none",
         ),
     ] = None,
-    npz: Annotated[Path | None, opt.npz_option("CIFAR images from an .npz sample.")] = None,
+    npz: Annotated[
+        Path | None, opt.npz_option("Images of the dataset from an .npz sample.")
+    ] = None,
     data_root: Annotated[
         Path | None,
-        opt.data_root_option("CIFAR images from a torchvision-format directory instead."),
+        opt.data_root_option(
+            "The dataset's published files (CIFAR torchvision layout, ImageNet16-120, "
+            "svhn, scifar100, ninapro) instead."
+        ),
     ] = None,
     download: opt.Download = False,
     device: opt.Device = "cpu",

@@ -6,8 +6,10 @@ same thing everywhere:
 * tasks ``--task/-t``, predictors ``--predictor/-p`` (the spec grammar of
   :mod:`naspred.predictors.spec`), zero-cost proxies ``--proxy/-P``;
 * one seed ``--seed``, a seed grid ``--seeds``;
-* images ``--npz`` (a sample file) or ``--data-root`` (a torchvision-format CIFAR
-  directory), with ``--download``; the torch ``--device``;
+* images ``--npz`` (a sample file of the task's dataset) or ``--data-root`` (the
+  dataset's published files: a torchvision-format CIFAR directory, the ImageNet16-120
+  batches, or NAS-Bench-360's svhn / scifar100 / ninapro files), with ``--download``
+  (CIFAR); the torch ``--device``;
 * outputs ``--out`` (and ``--store`` for resumable studies), by default under
   ``results/<command>/`` (git-ignored), never into the committed ``tables/``.
 
@@ -225,12 +227,16 @@ def n_archs_option(help: str, default: str | bool = True) -> Any:
 
 
 def npz_option(help: str) -> Any:
-    """``--npz``: images from an ``.npz`` sample."""
+    """``--npz``: images from an ``.npz`` sample (``train_x`` of the dataset's shape:
+    cifar10/100, svhn 3x32x32, ImageNet16-120 3x16x16 uint8; scifar100 3x60x60,
+    ninapro 1x16x52 float32)."""
     return typer.Option("--npz", help=help, dir_okay=False)
 
 
 def data_root_option(help: str) -> Any:
-    """``--data-root``: images from a torchvision-format CIFAR directory."""
+    """``--data-root``: the directory of the dataset's published files (CIFAR in the
+    torchvision layout, ImageNet16-120's batches, svhn's .mat, scifar100's
+    s2_cifar100.gz, ninapro's .npy); without it, the ``naspred data fetch`` copy."""
     return typer.Option("--data-root", help=help, file_okay=False)
 
 

@@ -77,11 +77,18 @@ def compute(
     ] = False,
     data_root: Annotated[
         Path | None,
-        opt.data_root_option("CIFAR directory in the torchvision layout (cifar-10-batches-py/)."),
+        opt.data_root_option(
+            "The dataset's published files: CIFAR (torchvision layout), ImageNet16-120 "
+            "batches, svhn .mat, scifar100 s2_cifar100.gz or ninapro .npy; default: the "
+            "`naspred data fetch` copy."
+        ),
     ] = None,
     npz: Annotated[
         Path | None,
-        opt.npz_option("An .npz image sample (train_x, train_y), used if --data-root is not."),
+        opt.npz_option(
+            "An .npz image sample (train_x of the dataset's shape, train_y), used if "
+            "--data-root is not."
+        ),
     ] = None,
     download: opt.Download = False,
     chunk_size: Annotated[

@@ -1,20 +1,24 @@
 """Minibatches for zero-cost proxies.
 
-Three sources, all giving normalised ``float32`` images ``(B, 3, 32, 32)`` and
-``int64`` labels:
+Every proxy dataset of :data:`DATASETS` (CIFAR-10/100, ImageNet16-120 and the three
+NAS-Bench-360 tasks svhn, scifar100, ninapro) has its input shape, class count,
+normalisation and a reader of its publisher's files. Sources, all giving
+normalised ``float32`` images ``(B, *shape)`` and ``int64`` labels:
 
-* :func:`load_cifar` reads CIFAR-10/100 from a torchvision-format directory (the
-  ``cifar-10-batches-py`` / ``cifar-100-python`` pickle layout, read by our own
-  code, no torchvision needed) and, with ``download=True``, fetches and unpacks
-  the official archive first (as torchvision does). Given no directory it reads the
-  copy ``naspred data fetch cifar10`` (or ``cifar100``) put in naspred's data cache.
-* :func:`load_npz_sample` reads an ``.npz`` with ``train_x`` (uint8 NCHW) and
-  ``train_y``, such as the CIFAR-10 sample the tests use, and refuses one of another
-  shape, dtype or label range, naming the file and the array.
+* :func:`load_images` reads a dataset from its publisher's files: CIFAR-10/100 from a
+  torchvision-format directory (:func:`load_cifar`, the ``cifar-10-batches-py`` /
+  ``cifar-100-python`` pickle layout, read by our own code; with ``download=True``
+  it fetches the official archive first), the others by
+  :mod:`naspred.data.publisher_readers`. Given no directory it reads the copy
+  ``naspred data fetch <source>`` put in naspred's data cache.
+* :func:`load_npz_sample` reads an ``.npz`` with ``train_x`` (NCHW, uint8, or
+  float32 for the float datasets) and ``train_y``, such as the CIFAR-10 sample the
+  tests use, and refuses one of another shape, dtype or label range, naming the
+  file and the array.
 * :func:`noise_batch` is the documented *fallback* for offline first runs:
   seeded standard-normal images (already in normalised units) with seeded
   uniform labels. It is logged as a warning every time it is used, because
-  data-dependent proxies computed on noise do not equal those on CIFAR.
+  data-dependent proxies computed on noise do not equal those on real images.
 
 :class:`BatchProvider` picks among them (:meth:`BatchProvider.from_source`) and
 draws seeded minibatches; :func:`get_batch` is the one-call shortcut.
@@ -31,6 +35,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from naspred.data.publisher_readers import READERS
 from naspred.errors import BenchmarkFileError, DataUnavailableError, InvalidInputError
 from naspred.fetch import download as download_file
 from naspred.fetch import fetched_dir, get_source
@@ -48,7 +53,57 @@ CIFAR_STD: dict[str, tuple[float, float, float]] = {
     "cifar10": (0.2470, 0.2435, 0.2616),
     "cifar100": (0.2673, 0.2564, 0.2762),
 }
-NUM_CLASSES: dict[str, int] = {"cifar10": 10, "cifar100": 100}
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """One proxy dataset: what its networks take and how its images are read.
+
+    Attributes:
+        num_classes: the classifier's outputs.
+        shape: one input ``(C, H, W)``.
+        mean: per-channel mean in [0, 1] units, or None where the published images
+            are used as they are (the float NAS-Bench-360 tasks).
+        std: per-channel std in [0, 1] units (None with ``mean``).
+        source: the ``naspred data fetch`` source of its files.
+    """
+
+    num_classes: int
+    shape: tuple[int, int, int]
+    mean: tuple[float, ...] | None
+    std: tuple[float, ...] | None
+    source: str
+
+
+#: Every dataset the proxy engine reads. Shapes and class counts are those of
+#: :data:`naspred.spaces.nasbench201.DATASETS` (they reproduce NAS-Bench-Suite-Zero's
+#: stored params/FLOPs). ImageNet16-120: NB201's mean/std (122.68, 116.66, 104.01) /
+#: (63.22, 61.26, 65.09) over 255 (D-X-Y/AutoDL-Projects ``get_datasets``). svhn: the
+#: training-set mean/std commonly used with SVHN (0.4377, 0.4438, 0.4728) /
+#: (0.1980, 0.2010, 0.1970). scifar100 and ninapro: NAS-Bench-360's loaders
+#: (rtu715/NAS-Bench-360 ``load_scifar100_data``, ``load_ninapro``) cast the
+#: published floats to float32 and do not normalise, so neither do we.
+DATASETS: dict[str, DatasetSpec] = {
+    "cifar10": DatasetSpec(10, (3, 32, 32), CIFAR_MEAN["cifar10"], CIFAR_STD["cifar10"], "cifar10"),
+    "cifar100": DatasetSpec(
+        100, (3, 32, 32), CIFAR_MEAN["cifar100"], CIFAR_STD["cifar100"], "cifar100"
+    ),
+    "ImageNet16-120": DatasetSpec(
+        120,
+        (3, 16, 16),
+        (122.68 / 255, 116.66 / 255, 104.01 / 255),
+        (63.22 / 255, 61.26 / 255, 65.09 / 255),
+        "imagenet16-120",
+    ),
+    "svhn": DatasetSpec(
+        10, (3, 32, 32), (0.4377, 0.4438, 0.4728), (0.1980, 0.2010, 0.1970), "nb360-svhn"
+    ),
+    "scifar100": DatasetSpec(100, (3, 60, 60), None, None, "nb360-scifar100"),
+    "ninapro": DatasetSpec(18, (1, 16, 52), None, None, "nb360-ninapro"),
+}
+#: dataset -> number of classes (from :data:`DATASETS`).
+NUM_CLASSES: dict[str, int] = {name: spec.num_classes for name, spec in DATASETS.items()}
+_CANONICAL = {name.lower(): name for name in DATASETS}
 #: Minibatch size of NAS-Bench-Suite-Zero's records: its stored ``jacov`` sits
 #: just under ``-32`` (the score's maximum is ``-B``) and ``epe_nas`` at the
 #: magnitude a batch of 32 gives.
@@ -64,9 +119,20 @@ _TEST_FILES = {"cifar10": ("test_batch",), "cifar100": ("test",)}
 
 
 def _check_dataset(dataset: str) -> str:
-    name = str(dataset).lower()
+    """The table's name of ``dataset`` (case-insensitive), or :class:`InvalidInputError`."""
+    name = _CANONICAL.get(str(dataset).lower())
+    if name is None:
+        raise InvalidInputError(f"unknown dataset {dataset!r}; known: {', '.join(DATASETS)}")
+    return name
+
+
+def _check_cifar(dataset: str) -> str:
+    name = _check_dataset(dataset)
     if name not in _LAYOUT:
-        raise InvalidInputError(f"unknown dataset {dataset!r}; known: {', '.join(_LAYOUT)}")
+        raise InvalidInputError(
+            f"{name} is not read as a CIFAR directory; known: {', '.join(_LAYOUT)} "
+            "(read the others with load_images)"
+        )
     return name
 
 
@@ -81,7 +147,7 @@ def download_cifar(root: str | Path, dataset: str = "cifar10") -> Path:
         root: the directory to unpack into.
         dataset: ``cifar10`` or ``cifar100``.
     """
-    dataset = _check_dataset(dataset)
+    dataset = _check_cifar(dataset)
     folder = _LAYOUT[dataset][0]
     root = Path(root).expanduser()
     [remote] = get_source(dataset).files
@@ -120,7 +186,7 @@ def load_cifar(
         train: the training images, else the test images.
         download: fetch the archive into ``root`` when it is not there.
     """
-    dataset = _check_dataset(dataset)
+    dataset = _check_cifar(dataset)
     folder, train_files, label_key = _LAYOUT[dataset]
     if root is None:
         root = fetched_dir(dataset)
@@ -162,11 +228,54 @@ def load_cifar(
     return np.concatenate(images), np.concatenate(labels)
 
 
+def load_images(
+    dataset: str,
+    root: str | Path | None = None,
+    train: bool = True,
+    download: bool = False,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Images ``(n, *shape)`` (uint8, or float32 for scifar100 and ninapro) and labels
+    ``(n,)`` int64 of any dataset of :data:`DATASETS`, read from its publisher's files.
+
+    Args:
+        dataset: a name of :data:`DATASETS` (case-insensitive).
+        root: the directory holding the files; None reads the copy ``naspred data
+            fetch <source>`` put in naspred's data cache (an explicit ``root`` wins).
+        train: the training images, else the test (ImageNet16-120: validation) ones.
+        download: fetch a CIFAR archive into ``root`` when it is not there (CIFAR only:
+            the other sources are fetched with ``naspred data fetch``).
+
+    Raises:
+        DataUnavailableError: the files are not there, naming the fetch command.
+        BenchmarkFileError: a file does not have its publisher's layout.
+    """
+    dataset = _check_dataset(dataset)
+    if dataset in _LAYOUT:
+        return load_cifar(root, dataset, train=train, download=download)
+    source = DATASETS[dataset].source
+    if download:
+        raise InvalidInputError(
+            f"download=True fetches CIFAR only; fetch {dataset} with `naspred data fetch {source}`"
+        )
+    if root is None:
+        root = fetched_dir(source)
+        if root is None:
+            raise DataUnavailableError(
+                f"no {dataset} directory given and none fetched; run `naspred data fetch "
+                f"{source}` or give the directory (--data-root)"
+            )
+    return READERS[dataset](Path(root).expanduser(), train)
+
+
 def load_npz_sample(
-    path: str | Path, train: bool = True, num_classes: int | None = None
+    path: str | Path,
+    train: bool = True,
+    num_classes: int | None = None,
+    shape: tuple[int, ...] = (3, 32, 32),
+    floating: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """``(x, y)`` from an npz holding ``train_x``/``train_y`` (and ``test_x``/``test_y``):
-    images uint8 ``(n, 3, 32, 32)``, integer labels ``(n,)``.
+    images ``(n, *shape)`` (uint8, or float32 if ``floating``), integer labels ``(n,)``.
 
     Args:
         path: the ``.npz`` file.
@@ -174,6 +283,9 @@ def load_npz_sample(
         num_classes: if given, every label must lie in ``0..num_classes-1`` (labels
             are never wrapped into range: a label out of range means the file is not
             of this dataset).
+        shape: the shape of one image (channels first).
+        floating: the images are float32 (the float datasets' published values)
+            rather than uint8 pixels.
 
     Raises:
         DataUnavailableError: there is no file at ``path``.
@@ -185,7 +297,9 @@ def load_npz_sample(
     if not path.is_file():
         raise DataUnavailableError(f"no sample file at {path}")
     split = "train" if train else "test"
-    layout = f"{split}_x uint8 (n, 3, 32, 32) and {split}_y integer labels (n,)"
+    kind = "float32" if floating else "uint8"
+    dims = ", ".join(str(d) for d in shape)
+    layout = f"{split}_x {kind} (n, {dims}) and {split}_y integer labels (n,)"
     try:
         data = np.load(path, allow_pickle=False)
     except ValueError:  # numpy's message here suggests unpickling the file: not for us
@@ -204,18 +318,28 @@ def load_npz_sample(
             x, y = data[f"{split}_x"], data[f"{split}_y"]
         except ValueError as err:  # an object array, which would need pickle
             raise BenchmarkFileError(path, f"unreadable array ({err})", layout) from None
-    _check_sample(path, split, x, y, num_classes, layout)
-    return x, y.astype(np.int64)
+    _check_sample(path, split, x, y, num_classes, layout, tuple(shape), floating)
+    return (x.astype(np.float32) if floating else x), y.astype(np.int64)
 
 
 def _check_sample(
-    path: Path, split: str, x: np.ndarray, y: np.ndarray, num_classes: int | None, layout: str
+    path: Path,
+    split: str,
+    x: np.ndarray,
+    y: np.ndarray,
+    num_classes: int | None,
+    layout: str,
+    shape: tuple[int, ...],
+    floating: bool,
 ) -> None:
     """Raise :class:`BenchmarkFileError` unless ``x``/``y`` are images and their labels."""
-    if x.dtype != np.uint8 or x.ndim != 4 or x.shape[1:] != (3, 32, 32):
+    dtype_ok = np.issubdtype(x.dtype, np.floating) if floating else x.dtype == np.uint8
+    if not dtype_ok or x.ndim != 1 + len(shape) or x.shape[1:] != shape:
+        kind = "float" if floating else "uint8"
+        dims = ", ".join(str(d) for d in shape)
         raise BenchmarkFileError(
             path,
-            f"{split}_x is {x.dtype} {x.shape}, not uint8 (n, 3, 32, 32) (channels first)",
+            f"{split}_x is {x.dtype} {x.shape}, not {kind} (n, {dims}) (channels first)",
             layout,
         )
     if not np.issubdtype(y.dtype, np.integer) or y.shape != (len(x),):
@@ -234,11 +358,23 @@ def _check_sample(
 
 
 def normalise(images: np.ndarray, dataset: str = "cifar10") -> torch.Tensor:
-    """uint8 NCHW images -> float32 tensor, scaled to [0, 1] then standardised per channel."""
-    dataset = _check_dataset(dataset)
-    x = torch.from_numpy(np.ascontiguousarray(images)).float().div_(255.0)
-    mean = torch.tensor(CIFAR_MEAN[dataset]).view(1, 3, 1, 1)
-    std = torch.tensor(CIFAR_STD[dataset]).view(1, 3, 1, 1)
+    """NCHW images -> float32 tensor as the dataset's networks take them: uint8 pixels
+    scaled to [0, 1], then standardised per channel where :data:`DATASETS` gives a
+    mean/std; float images (scifar100, ninapro) as they are unless it gives one.
+
+    Args:
+        images: ``(n, *shape)`` uint8 or float.
+        dataset: a name of :data:`DATASETS`.
+    """
+    spec = DATASETS[_check_dataset(dataset)]
+    x = torch.from_numpy(np.ascontiguousarray(images)).float()
+    if images.dtype == np.uint8:
+        x = x.div_(255.0)
+    if spec.mean is None or spec.std is None:
+        return x
+    channels = len(spec.mean)
+    mean = torch.tensor(spec.mean).view(1, channels, 1, 1)
+    std = torch.tensor(spec.std).view(1, channels, 1, 1)
     return (x - mean) / std
 
 
@@ -246,7 +382,14 @@ def noise_batch(
     batch_size: int, num_classes: int, seed: int, shape: tuple[int, ...] = (3, 32, 32)
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """The offline fallback: standard-normal images (the scale of normalised data) and
-    uniform labels, both from ``seed``."""
+    uniform labels, both from ``seed``.
+
+    Args:
+        batch_size: images in the batch.
+        num_classes: labels are drawn from ``0..num_classes-1``.
+        seed: the generator's seed.
+        shape: one image's shape (a dataset's :attr:`DatasetSpec.shape`).
+    """
     gen = torch.Generator().manual_seed(int(seed))
     x = torch.randn((batch_size, *shape), generator=gen)
     y = torch.randint(num_classes, (batch_size,), generator=gen)
@@ -257,7 +400,8 @@ def noise_batch(
 class BatchProvider:
     """Seeded minibatches from one image pool (or from noise, the fallback).
 
-    ``images`` uint8 NCHW and ``labels`` int64, or both None for the noise fallback.
+    ``images`` NCHW of the dataset's shape (uint8, or float32 for the float datasets)
+    and ``labels`` int64, or both None for the noise fallback.
     :meth:`batch` draws ``batch_size`` distinct images chosen by ``seed``, so the
     same seed always gives the same batch.
     """
@@ -269,7 +413,7 @@ class BatchProvider:
 
     @property
     def num_classes(self) -> int:
-        """Number of classes of :attr:`dataset` (10 or 100)."""
+        """Number of classes of :attr:`dataset` (from :data:`DATASETS`)."""
         return NUM_CLASSES[_check_dataset(self.dataset)]
 
     @property
@@ -306,38 +450,57 @@ class BatchProvider:
         download: bool = False,
         fallback: bool = True,
     ) -> BatchProvider:
-        """The first that works of: the CIFAR directory ``root`` (downloading when asked),
-        the ``npz`` sample, the CIFAR copy in naspred's data cache when neither is given
-        (``naspred data fetch cifar10``), and (if ``fallback``, and only when neither
-        ``root`` nor ``npz`` was given) Gaussian noise, logged as a warning. A given
-        ``root`` or ``npz`` that cannot be read is an error, never noise.
+        """The first that works of: the dataset's directory ``root`` (downloading CIFAR
+        when asked), the ``npz`` sample, the dataset's copy in naspred's data cache when
+        neither is given (``naspred data fetch <source>``: ``cifar10``, ``cifar100``,
+        ``imagenet16-120``, ``nb360-svhn``, ``nb360-scifar100``, ``nb360-ninapro``), and
+        (if ``fallback``, and only when neither ``root`` nor ``npz`` was given) Gaussian
+        noise of the dataset's shape, logged as a warning. A given ``root`` or ``npz``
+        that cannot be read is an error, never noise.
 
-        ``npz`` holds images of ``dataset``: its labels must lie in the dataset's
-        class range (a file with labels outside it is refused, never wrapped)."""
+        ``npz`` holds images of ``dataset``: of its shape and pixel type (float32 for
+        scifar100 and ninapro), with labels in its class range (a file with labels
+        outside it is refused, never wrapped).
+
+        Args:
+            dataset: a name of :data:`DATASETS` (case-insensitive).
+            root: the directory holding the dataset's published files.
+            npz: an ``.npz`` sample of the dataset.
+            download: fetch a CIFAR archive into ``root`` when it is not there.
+            fallback: allow the noise fallback when no data was given or fetched.
+        """
         dataset = _check_dataset(dataset)
+        spec = DATASETS[dataset]
         reasons = []
         if root is not None:
             try:
-                x, y = load_cifar(root, dataset, train=True, download=download)
+                x, y = load_images(dataset, root, train=True, download=download)
                 return cls(dataset, x, y, f"{dataset} from {root}")
             except DataUnavailableError as err:
                 reasons.append(str(err))
         if npz is not None:
             try:
-                x, y = load_npz_sample(npz, num_classes=NUM_CLASSES[dataset])
+                x, y = load_npz_sample(
+                    npz,
+                    num_classes=spec.num_classes,
+                    shape=spec.shape,
+                    floating=spec.mean is None,
+                )
                 return cls(dataset, x, y, f"sample {npz}")
             except DataUnavailableError as err:
                 reasons.append(str(err))
         if reasons:
             # data was asked for and none of it could be read: an error, never noise
             raise DataUnavailableError("no image data for proxies: " + "; ".join(reasons))
-        fetched = fetched_dir(dataset)
+        fetched = fetched_dir(spec.source)
         if fetched is not None:
-            x, y = load_cifar(fetched, dataset, train=True)
+            x, y = load_images(dataset, fetched, train=True)
             return cls(dataset, x, y, f"{dataset} from {fetched} (fetched)")
         if not fallback:
+            # reasons is empty here: a failed root or npz raised above
             raise DataUnavailableError(
-                "no image data for proxies: " + ("; ".join(reasons) or "no root or npz given")
+                f"no {dataset} images for proxies: no root or npz given and none fetched; run "
+                f"`naspred data fetch {spec.source}` or give --data-root / --npz"
             )
         log.warning(
             "no %s images available (%s); FALLING BACK to seeded Gaussian-noise batches: "
@@ -353,7 +516,8 @@ class BatchProvider:
         """``(x, y)``: ``batch_size`` normalised images and their labels, chosen by ``seed``."""
         if self.images is None or self.labels is None:
             log.warning("proxy batch from Gaussian noise (offline fallback), seed %d", seed)
-            return noise_batch(batch_size, self.num_classes, seed)
+            shape = DATASETS[_check_dataset(self.dataset)].shape
+            return noise_batch(batch_size, self.num_classes, seed, shape)
         n = len(self.images)
         if batch_size > n:
             raise InvalidInputError(f"batch of {batch_size} asked from {n} images ({self.source})")

@@ -293,7 +293,10 @@ def compute_task_scores(
         device: ``"cpu"`` or ``"cuda"`` (each worker puts its networks there).
         backend: ``"local"``, ``"serial"`` or ``"ray"`` (:func:`naspred.parallel.parallel_map`).
         n_jobs: workers (None: every CPU this process may use).
-        data_root: a torchvision-format CIFAR directory.
+        data_root: the directory of the dataset's published files (a torchvision-format
+            CIFAR directory, ImageNet16-120's batches, NAS-Bench-360's svhn, scifar100 or
+            ninapro files; :func:`naspred.data.images.load_images`); with neither it
+            nor ``npz``, the ``naspred data fetch`` copy of the dataset.
         npz: an ``.npz`` image sample (instead of ``data_root``); with neither, the
             noise fallback of :meth:`naspred.data.images.BatchProvider.from_source`,
             with a warning.
