@@ -214,3 +214,22 @@ def test_live_params_and_flops_equal_the_nb360_records(shared_data: Path) -> Non
         for i, key in enumerate(keys):
             assert scores["params"][i] == pytest.approx(records[dataset][key]["params"]["score"])
             assert scores["flops"][i] == pytest.approx(records[dataset][key]["flops"]["score"])
+
+
+def test_compare_takes_an_nb360_tasks_images_not_noise(shared_data: Path, tmp_path: Path) -> None:
+    from naspred.benchmarks.suite_zero import load_suite_zero
+    from naspred.experiments.compare import NOISE, task_batch
+
+    path = shared_data / "suite_zero_nb360" / "zc_nasbench201.json"
+    if not path.is_file():
+        pytest.skip(f"NAS-Bench-360 records not found at {path}")
+    task = next(t for t in load_suite_zero(path) if t.dataset == "ninapro")
+    sample = tmp_path / "nina.npz"
+    images = RNG.normal(size=(12, 1, 16, 52)).astype(np.float32)
+    np.savez(sample, train_x=images, train_y=RNG.integers(0, 18, 12))
+    (x, y), source = task_batch(task, get_space("nasbench201"), 4, seed=0, data=sample)
+    assert source == "nina.npz (ninapro sample)" and not source.startswith(NOISE)
+    assert x.shape == (4, 1, 16, 52) and int(y.max()) < 18
+    # the sample's own values (ninapro is not normalised), rows chosen by the seed
+    rows = np.sort(np.random.default_rng(0).choice(12, size=4, replace=False))
+    np.testing.assert_array_equal(x.numpy(), images[rows])

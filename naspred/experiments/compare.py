@@ -209,15 +209,17 @@ def task_batch(
     data: str | Path | None = None,
     download: bool = False,
 ) -> tuple[tuple[torch.Tensor, torch.Tensor], str]:
-    """One seeded minibatch for ``task`` and where it came from: CIFAR-10/100 from
-    ``data`` (an ``.npz`` sample or a torchvision-format directory; see
-    :mod:`naspred.data.images`), else the documented Gaussian-noise fallback (logged),
-    shaped for the space's network; its source then starts with :data:`NOISE`, and the
-    comparison's tables say so in their title."""
-    from naspred.data.images import BatchProvider, noise_batch
+    """One seeded minibatch for ``task`` and where it came from: images of any dataset
+    :data:`naspred.data.images.DATASETS` knows (CIFAR-10/100, ImageNet16-120, the
+    NAS-Bench-360 svhn / scifar100 / ninapro) from ``data`` (an ``.npz`` sample or the
+    dataset's published files) or from its ``naspred data fetch`` copy, else the
+    documented Gaussian-noise fallback (logged), shaped for the space's network; its
+    source then starts with :data:`NOISE`, and the comparison's tables say so in their
+    title."""
+    from naspred.data.images import DATASETS, BatchProvider, noise_batch
 
     dataset = task.dataset.lower()
-    if dataset in ("cifar10", "cifar100"):
+    if dataset in {name.lower() for name in DATASETS}:
         path = None if data is None else Path(data)
         npz = path if path is not None and path.suffix == ".npz" else None
         root = path if path is not None and npz is None else None
