@@ -470,6 +470,8 @@ DEFINITION = ("plain", "grasp")
 MAJORITY = ("voting",)
 #: a dead cell below a conv cell, and tenas by hand: tests/test_new_proxies_b.py
 TE_NAS_VKDNW = ("tenas", "tenas_lr", "tenas_ntk", "vkdnw", "vkdnw_dim", "vkdnw_sgl")
+#: each component against a direct computation, dead cells last: tests/test_az_nas.py
+AZ_NAS = ("az_nas", "azn_expr", "azn_prog", "azn_train")
 
 
 def test_every_proxy_has_a_sign_check(lc_task: Task) -> None:
@@ -480,6 +482,7 @@ def test_every_proxy_has_a_sign_check(lc_task: Task) -> None:
         *DEFINITION,
         *MAJORITY,
         *TE_NAS_VKDNW,
+        *AZ_NAS,
     }
     # naspred's own proxies: a user's, registered by another test (compare), is not ours
     ours = {n for n in proxy_names() if get_proxy(n).fn.__module__.startswith("naspred.")}

@@ -20,6 +20,7 @@ from naspred.proxies.engine import (
 
 # importing a proxy module registers it
 from naspred.proxies import (  # noqa: E402, F401  isort: skip
+    az_nas,
     epe_nas,
     fisher,
     flops,
