@@ -22,7 +22,6 @@ from naspred.errors import BenchmarkFileError, DataUnavailableError
 from naspred.fetch.home import source_dir
 from naspred.proxies.engine import score_archs
 from naspred.spaces import get_space
-from naspred.spaces.nasbench201 import DATASETS as NB201_DATASETS
 from naspred.spaces.nasbench201 import NasBench201Arch
 
 RNG = np.random.default_rng(0)
@@ -112,11 +111,6 @@ def test_scifar100_and_ninapro_are_float32_unnormalised(tmp_path: Path) -> None:
     # window 3: EMG channel 5 at time step 9 is the file's [3, 9, 5]
     assert x[3, 0, 5, 9] == np.float32(raw[3, 9, 5])
     assert normalise(x[3:4], "ninapro")[0, 0, 5, 9].item() == pytest.approx(raw[3, 9, 5], 1e-6)
-
-
-def test_table_agrees_with_the_nb201_space() -> None:
-    for name, (classes, shape) in NB201_DATASETS.items():
-        assert (DATASETS[name].num_classes, DATASETS[name].shape) == (classes, shape)
 
 
 def test_fetched_copies_are_found_without_a_path_and_root_wins(tmp_path: Path) -> None:

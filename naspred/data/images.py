@@ -40,6 +40,7 @@ from naspred.errors import BenchmarkFileError, DataUnavailableError, InvalidInpu
 from naspred.fetch import download as download_file
 from naspred.fetch import fetched_dir, get_source
 from naspred.safe_pickle import NUMPY_GLOBALS, load_restricted
+from naspred.spaces.nasbench201 import DATASETS as NB201_DATASETS
 
 log = logging.getLogger(__name__)
 
@@ -75,31 +76,35 @@ class DatasetSpec:
     source: str
 
 
-#: Every dataset the proxy engine reads. Shapes and class counts are those of
-#: :data:`naspred.spaces.nasbench201.DATASETS` (they reproduce NAS-Bench-Suite-Zero's
-#: stored params/FLOPs). ImageNet16-120: NB201's mean/std (122.68, 116.66, 104.01) /
-#: (63.22, 61.26, 65.09) over 255 (D-X-Y/AutoDL-Projects ``get_datasets``). svhn: the
-#: training-set mean/std commonly used with SVHN (0.4377, 0.4438, 0.4728) /
-#: (0.1980, 0.2010, 0.1970). scifar100 and ninapro: NAS-Bench-360's loaders
-#: (rtu715/NAS-Bench-360 ``load_scifar100_data``, ``load_ninapro``) cast the
-#: published floats to float32 and do not normalise, so neither do we.
+def _spec(
+    name: str, mean: tuple[float, ...] | None, std: tuple[float, ...] | None, source: str
+) -> DatasetSpec:
+    # class counts and input shapes are the NB201 space's (they reproduce
+    # NAS-Bench-Suite-Zero's stored params/FLOPs); stated once, there
+    num_classes, shape = NB201_DATASETS[name]
+    return DatasetSpec(num_classes, shape, mean, std, source)
+
+
+#: Every dataset the proxy engine reads. Shapes and class counts come from
+#: :data:`naspred.spaces.nasbench201.DATASETS`. ImageNet16-120: NB201's mean/std
+#: (122.68, 116.66, 104.01) / (63.22, 61.26, 65.09) over 255 (D-X-Y/AutoDL-Projects
+#: ``get_datasets``). svhn: the training-set mean/std commonly used with SVHN
+#: (0.4377, 0.4438, 0.4728) / (0.1980, 0.2010, 0.1970). scifar100 and ninapro:
+#: NAS-Bench-360's loaders (rtu715/NAS-Bench-360 ``load_scifar100_data``,
+#: ``load_ninapro``) cast the published floats to float32 and do not normalise, so
+#: neither do we.
 DATASETS: dict[str, DatasetSpec] = {
-    "cifar10": DatasetSpec(10, (3, 32, 32), CIFAR_MEAN["cifar10"], CIFAR_STD["cifar10"], "cifar10"),
-    "cifar100": DatasetSpec(
-        100, (3, 32, 32), CIFAR_MEAN["cifar100"], CIFAR_STD["cifar100"], "cifar100"
-    ),
-    "ImageNet16-120": DatasetSpec(
-        120,
-        (3, 16, 16),
+    "cifar10": _spec("cifar10", CIFAR_MEAN["cifar10"], CIFAR_STD["cifar10"], "cifar10"),
+    "cifar100": _spec("cifar100", CIFAR_MEAN["cifar100"], CIFAR_STD["cifar100"], "cifar100"),
+    "ImageNet16-120": _spec(
+        "ImageNet16-120",
         (122.68 / 255, 116.66 / 255, 104.01 / 255),
         (63.22 / 255, 61.26 / 255, 65.09 / 255),
         "imagenet16-120",
     ),
-    "svhn": DatasetSpec(
-        10, (3, 32, 32), (0.4377, 0.4438, 0.4728), (0.1980, 0.2010, 0.1970), "nb360-svhn"
-    ),
-    "scifar100": DatasetSpec(100, (3, 60, 60), None, None, "nb360-scifar100"),
-    "ninapro": DatasetSpec(18, (1, 16, 52), None, None, "nb360-ninapro"),
+    "svhn": _spec("svhn", (0.4377, 0.4438, 0.4728), (0.1980, 0.2010, 0.1970), "nb360-svhn"),
+    "scifar100": _spec("scifar100", None, None, "nb360-scifar100"),
+    "ninapro": _spec("ninapro", None, None, "nb360-ninapro"),
 }
 #: dataset -> number of classes (from :data:`DATASETS`).
 NUM_CLASSES: dict[str, int] = {name: spec.num_classes for name, spec in DATASETS.items()}

@@ -100,10 +100,11 @@ def _finite_or_neg_inf(value: float) -> float:
 
 def components(ctx: ProxyContext) -> dict[str, float]:
     """Expressivity, progressivity and trainability of ``ctx``'s arch, computed once
-    per context and kept on it."""
-    cached = getattr(ctx, "_az_nas", None)
-    if cached is not None:
-        return cached
+    per context (:meth:`ProxyContext.cached`)."""
+    return ctx.cached("az_nas", lambda: _components(ctx))
+
+
+def _components(ctx: ProxyContext) -> dict[str, float]:
     net = ctx.fresh_copy()
     gen = torch.Generator(device="cpu").manual_seed(int(ctx.seed))
     with torch.random.fork_rng(devices=[]):
@@ -127,13 +128,11 @@ def components(ctx: ProxyContext) -> dict[str, float]:
         else:
             pairs.append(pair_trainability(g_in, g_out))
     with np.errstate(invalid="ignore"):
-        result = {
+        return {
             "azn_expr": _finite_or_neg_inf(float(entropies.sum())),
             "azn_prog": _finite_or_neg_inf(float(np.min(np.diff(entropies)))),
             "azn_train": _finite_or_neg_inf(float(np.mean(pairs))),
         }
-    ctx._az_nas = result  # type: ignore[attr-defined]
-    return result
 
 
 @register("azn_expr", paper=_PAPER)

@@ -36,6 +36,7 @@ import math
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import torch
@@ -158,6 +159,7 @@ class ProxyContext:
         # running statistics updated by the shared pass
         self._pristine = {k: v.detach().clone() for k, v in net.state_dict().items()}
         self._done = False
+        self._cache: dict[str, Any] = {}
         self.input_grad: torch.Tensor | None = None
         self.relu_kernel: torch.Tensor | None = None
         self.weights: list[torch.Tensor] = []
@@ -186,6 +188,13 @@ class ProxyContext:
             return None
         with torch.random.fork_rng(devices=[]):
             return complexity(self.arch, self.dataset)
+
+    def cached(self, key: str, compute: Callable[[], Any]) -> Any:
+        """``compute()``, run once per context under ``key``: for proxies registered
+        apart that read one computation (AZ-NAS's three components)."""
+        if key not in self._cache:
+            self._cache[key] = compute()
+        return self._cache[key]
 
     def require(self, *needs: str) -> None:
         """Make sure ``needs`` have been computed (running the shared pass if not)."""
