@@ -227,3 +227,12 @@ def test_compare_takes_an_nb360_tasks_images_not_noise(shared_data: Path, tmp_pa
     # the sample's own values (ninapro is not normalised), rows chosen by the seed
     rows = np.sort(np.random.default_rng(0).choice(12, size=4, replace=False))
     np.testing.assert_array_equal(x.numpy(), images[rows])
+    # the batches a proxy fixes for itself come from the same images, each as a run
+    # of that batch size draws it
+    from naspred.experiments.compare import task_batches
+
+    batches, _ = task_batches(task, get_space("nasbench201"), [4, 10], seed=0, data=sample)
+    assert list(batches) == [4, 10]
+    np.testing.assert_array_equal(batches[4][0].numpy(), images[rows])
+    rows10 = np.sort(np.random.default_rng(0).choice(12, size=10, replace=False))
+    np.testing.assert_array_equal(batches[10][0].numpy(), images[rows10])

@@ -275,3 +275,82 @@ def test_cli_end_to_end_with_local_workers(nb201_file, sample_npz, tmp_path) -> 
     assert "1 task(s), 5 (task, proxy) pairs" in study.output
     bad = runner.invoke(app, ["proxies", "compute", "--task", "nasbench999/x", "-P", "params"])
     assert bad.exit_code == 2 and "error: no task matches 'nasbench999/x'" in bad.output
+
+
+@pytest.fixture
+def own_batch_proxy():
+    """A proxy whose 'paper' fixes a batch of 5: it scores the sum of its labels."""
+    from naspred.proxies import engine, register
+
+    @register("_test_own5", needs=("data",), batch_size=5)
+    def _own(ctx) -> float:
+        x, y = ctx.batch_of(5)
+        assert x.shape[0] == 5
+        return float(y.sum() * 1000 + x.sum())
+
+    yield "_test_own5"
+    engine._REGISTRY.pop("_test_own5")
+
+
+def test_a_proxy_reads_the_batch_its_paper_fixes(
+    cifar10, sample_npz, tmp_path, own_batch_proxy
+) -> None:
+    from naspred.data.images import BatchProvider
+
+    keys = ["(3, 4, 3, 0, 0, 3)", "(1, 3, 2, 2, 4, 3)"]
+    provider = BatchProvider.from_source("cifar10", npz=sample_npz)
+
+    def expected(seed: int) -> float:
+        x, y = provider.batch(5, seed)
+        return float(y.sum() * 1000 + x.sum())
+
+    def run(where: str, fresh: bool, proxies: list[str]) -> dict:
+        compute_task_scores(
+            cifar10,
+            proxies,
+            out_json=output_path(tmp_path / where, "nasbench201"),
+            keys=keys,
+            batch_size=8,
+            backend="serial",
+            npz=sample_npz,
+            progress=False,
+            fresh_batches=fresh,
+        )
+        return _scores(_records(tmp_path / where), proxies)
+
+    shared = run("shared", False, [own_batch_proxy, "grad_norm"])
+    # the batch of 5 is drawn as a run of batch size 5 would draw it, for every arch
+    assert {k: v[own_batch_proxy] for k, v in shared.items()} == pytest.approx(
+        dict.fromkeys(keys, expected(0)), rel=1e-6
+    )
+    # the run's own batch (8) is unchanged by the proxy that reads another size
+    alone = run("alone", False, ["grad_norm"])
+    assert {k: v["grad_norm"] for k, v in shared.items()} == {
+        k: v["grad_norm"] for k, v in alone.items()
+    }
+    fresh = run("fresh", True, [own_batch_proxy])
+    from naspred.experiments.proxy_scoring import _key_seed
+
+    for key in keys:  # fresh batches: one per arch, of the proxy's size, by the arch key
+        assert fresh[key][own_batch_proxy] == pytest.approx(expected(_key_seed(0, key)), rel=1e-6)
+
+
+def test_a_batch_size_without_data_or_an_undrawn_size_is_refused(own_batch_proxy) -> None:
+    from naspred.proxies import ProxyFailure, register, score_archs
+    from naspred.spaces.nasbench201 import NasBench201Arch, NasBench201Space
+
+    with pytest.raises(NaspredError, match="batch_size=4 needs needs=\\('data',\\)"):
+        register("_test_nodata", batch_size=4)(lambda ctx: 0.0)
+    batch = (torch.zeros(8, 3, 32, 32), torch.zeros(8, dtype=torch.long))
+    failures: list[ProxyFailure] = []
+    scores, _ = score_archs(
+        NasBench201Space(),
+        [NasBench201Arch.from_key("(3, 4, 3, 0, 0, 3)")],
+        [own_batch_proxy],
+        "cifar10",
+        batch,
+        failures=failures,
+    )
+    # scored without its batch of 5: recorded, naming the size and the fix
+    assert math.isnan(scores[own_batch_proxy][0])
+    assert "no minibatch of 5 images" in failures[0].error and "batch_size=5" in failures[0].error

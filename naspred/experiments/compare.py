@@ -60,7 +60,7 @@ from naspred.experiments.units import Unit, run_units
 from naspred.journal import Journal
 from naspred.metrics import finite_pairs, kendall, ranking_metrics, spearman
 from naspred.parallel import Backend
-from naspred.proxies import ProxyFailure, get_proxy, proxy_names, register
+from naspred.proxies import ProxyFailure, get_proxy, own_batch_sizes, proxy_names, register
 from naspred.proxies.engine import Proxy
 from naspred.reports.compare import LIVE, NEAR_COPY, NOISE, STORED  # noqa: F401 - NEAR_COPY re-exported
 from naspred.reports.compare import write_compare_tables as _write  # run_compare calls _write
@@ -209,7 +209,22 @@ def task_batch(
     data: str | Path | None = None,
     download: bool = False,
 ) -> tuple[tuple[torch.Tensor, torch.Tensor], str]:
-    """One seeded minibatch for ``task`` and where it came from: images of any dataset
+    """One seeded minibatch of ``batch_size`` for ``task`` and where it came from (see
+    :func:`task_batches`)."""
+    batches, source = task_batches(task, space, [batch_size], seed, data, download)
+    return batches[batch_size], source
+
+
+def task_batches(
+    task: Task,
+    space: SearchSpace,
+    sizes: Sequence[int],
+    seed: int,
+    data: str | Path | None = None,
+    download: bool = False,
+) -> tuple[dict[int, tuple[torch.Tensor, torch.Tensor]], str]:
+    """A seeded minibatch of each size in ``sizes`` (the run's own, and those proxies
+    fix for themselves), by size, and where they came from: images of any dataset
     :data:`naspred.data.images.DATASETS` knows (CIFAR-10/100, ImageNet16-120, the
     NAS-Bench-360 svhn / scifar100 / ninapro) from ``data`` (an ``.npz`` sample or the
     dataset's published files) or from its ``naspred data fetch`` copy, else the
@@ -233,7 +248,7 @@ def task_batch(
             source = f"{dataset} from {root.name}/"
         else:
             source = f"{dataset} from naspred's data cache"
-        return provider.batch(batch_size, seed), source
+        return {n: provider.batch(n, seed) for n in sizes}, source
     log.warning(
         "task %s: no image loader for dataset %r; FALLING BACK to Gaussian-noise batches",
         task.name,
@@ -245,7 +260,7 @@ def task_batch(
         net = space.build_network(space.sample(np.random.default_rng(seed)), task.dataset)
         classes = int(net.eval()(torch.zeros((2, *shape))).shape[1])
     source = f"{NOISE} (naspred has no image loader for {task.dataset!r})"
-    return noise_batch(batch_size, classes, seed, shape=shape), source
+    return {n: noise_batch(n, classes, seed, shape=shape) for n in sizes}, source
 
 
 # ---- bootstrap ---------------------------------------------------------------------
@@ -445,7 +460,7 @@ def _score(
     task: Task,
     rows: np.ndarray,
     names: list[str],
-    batch: tuple[torch.Tensor, torch.Tensor],
+    batches: Mapping[int, tuple[torch.Tensor, torch.Tensor]],
     settings: str,
     seed: int,
     device: str,
@@ -465,13 +480,18 @@ def _score(
     step = len(keys) if whole else 4
     proxies = ",".join(f"{n}@{_proxy_fingerprint(n)}" for n in names)
     chunks = [tuple(keys[lo : lo + step]) for lo in range(0, len(keys), step)]
-    x, y = batch[0].numpy(), batch[1].numpy()
+    # the first is the run's own batch, the others those proxies fix for themselves
+    (x, y), *extra = ((bx.numpy(), by.numpy()) for bx, by in batches.values())
+    own = tuple((len(bx), bx, by) for bx, by in extra)
     units = [
         Unit(
             f"compare|{task.name}|data={task.digest()}|{proxies}|{settings}|archs="
             + hashlib.sha256(",".join(chunk).encode()).hexdigest()[:16],
             _score_chunk_with,
-            (specs, ScoreChunk(task.space, task.dataset, chunk, tuple(names), x, y, seed, device)),
+            (
+                specs,
+                ScoreChunk(task.space, task.dataset, chunk, tuple(names), x, y, seed, device, own),
+            ),
             {"task": task.name, "first": i * step},
         )
         for i, chunk in enumerate(chunks)
@@ -595,8 +615,9 @@ def run_compare(
     for task in tasks:
         space = get_space(task.space)
         rows = arch_subset(task, n_archs, seed)
-        batch, inputs[task.name] = task_batch(task, space, batch_size, seed, data, download)
         names = list(dict.fromkeys([name, *live]))
+        sizes = [batch_size, *own_batch_sizes(names, batch_size)]
+        batches, inputs[task.name] = task_batches(task, space, sizes, seed, data, download)
         source = "default" if data is None else Path(data).name
         settings = f"seed={seed}|batch={batch_size}|images={source}|device={device}"
         before = len(failures)  # this task's failures are the ones _score appends
@@ -604,7 +625,7 @@ def run_compare(
             task,
             rows,
             names,
-            batch,
+            batches,
             settings,
             seed,
             device,
@@ -720,4 +741,5 @@ __all__ = [
     "resolve_proxy",
     "run_compare",
     "task_batch",
+    "task_batches",
 ]

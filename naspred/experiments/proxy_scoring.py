@@ -184,7 +184,9 @@ class ScoreChunk:
     """A few archs to score in one unit of work; the minibatch travels with it, so
     every worker scores on the same images and needs no data files (Ray nodes may not
     have them). ``x``/``y`` hold one batch for all archs, or one per arch (an extra
-    first axis: ``fresh_batches``)."""
+    first axis: ``fresh_batches``). ``extra`` holds ``(size, x, y)`` for each batch
+    size a proxy fixes for itself (:func:`naspred.proxies.engine.own_batch_sizes`),
+    laid out as ``x``/``y``."""
 
     space: str
     dataset: str
@@ -194,6 +196,7 @@ class ScoreChunk:
     y: np.ndarray | None
     seed: int
     device: str
+    extra: tuple[tuple[int, np.ndarray, np.ndarray], ...] = ()
 
 
 def score_chunk(chunk: ScoreChunk) -> dict[str, Any]:
@@ -213,11 +216,16 @@ def score_chunk(chunk: ScoreChunk) -> dict[str, Any]:
     groups = [[i] for i in range(len(archs))] if per_arch_batch else [list(range(len(archs)))]
     scores: dict[str, list[float]] = {}
     times: dict[str, list[float]] = {}
+
+    def pick(x: np.ndarray, y: np.ndarray, rows: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
+        x, y = (x[rows[0]], y[rows[0]]) if per_arch_batch else (x, y)
+        return torch.from_numpy(x), torch.from_numpy(y)
+
     for rows in groups:
         batch = None
         if chunk.x is not None and chunk.y is not None:
-            x, y = (chunk.x[rows[0]], chunk.y[rows[0]]) if per_arch_batch else (chunk.x, chunk.y)
-            batch = (torch.from_numpy(x), torch.from_numpy(y))
+            batch = pick(chunk.x, chunk.y, rows)
+        own = {n: pick(x, y, rows) for n, x, y in chunk.extra}
         found: list[ProxyFailure] = []
         got, took = score_archs(
             space,
@@ -228,6 +236,7 @@ def score_chunk(chunk: ScoreChunk) -> dict[str, Any]:
             seed=chunk.seed,
             device=chunk.device,
             failures=found,
+            batches=own,
         )
         failures += [replace(f, index=rows[f.index]) if f.index >= 0 else f for f in found]
         for name in got:
@@ -325,7 +334,7 @@ def compute_task_scores(
     per_arch, population = expand_proxies(proxies)
     chosen = select_keys(truth, space_name, n_archs, keys, seed)
 
-    from naspred.proxies import get_proxy
+    from naspred.proxies import get_proxy, own_batch_sizes
 
     needs_data = any(get_proxy(p).needs for p in per_arch)
     # absolute paths, for workers that may run elsewhere than the cwd
@@ -334,10 +343,15 @@ def compute_task_scores(
     x = y = None
     data_label = shown = "none"
     provider = None
+    own_sizes = own_batch_sizes(per_arch, batch_size)
+    shared_extra: tuple[tuple[int, np.ndarray, np.ndarray], ...] = ()
     if needs_data:
         provider = BatchProvider.from_source(data_name, data_root, npz, download, fallback=True)
         bx, by = provider.batch(batch_size, seed)
         x, y = bx.numpy(), by.numpy()
+        # each drawn as the run's own would be at that size: a proxy's score does not
+        # depend on which other proxies share its run
+        shared_extra = tuple((n, *(t.numpy() for t in provider.batch(n, seed))) for n in own_sizes)
         # what the images are, not where: a moved or re-fetched copy still resumes
         data_label, shown = provider.identity, provider.source
     fresh = bool(fresh_batches and needs_data)
@@ -382,6 +396,9 @@ def compute_task_scores(
                 *(_batches(provider, todo[i : i + size], batch_size, seed) if fresh else (x, y)),
                 seed,
                 device,
+                tuple((n, *_batches(provider, todo[i : i + size], n, seed)) for n in own_sizes)
+                if fresh
+                else shared_extra,
             )
             for i in range(0, len(todo), size)
         ]

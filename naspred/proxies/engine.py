@@ -34,7 +34,7 @@ import copy
 import logging
 import math
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,6 +65,9 @@ class Proxy:
         paper: the paper the definition follows.
         population: True for proxies defined over a set of archs (``voting``).
         depends: other proxies a population proxy combines.
+        batch_size: the minibatch size the proxy's paper fixes, if it fixes one; the
+            proxy reads that many images with :meth:`ProxyContext.batch_of`, and a run
+            draws them besides its own minibatch (None: the run's minibatch).
     """
 
     name: str
@@ -73,6 +76,7 @@ class Proxy:
     paper: str = ""
     population: bool = False
     depends: tuple[str, ...] = ()
+    batch_size: int | None = None
 
     @property
     def needs_data(self) -> bool:
@@ -90,17 +94,22 @@ def register(
     paper: str = "",
     population: bool = False,
     depends: Sequence[str] = (),
+    batch_size: int | None = None,
 ) -> Callable[[Callable], Callable]:
     """Decorator: register ``fn`` as proxy ``name`` (see :class:`Proxy`)."""
     needs = frozenset(needs)
     unknown = needs - set(SHARED) - {"data"}
     if unknown:
         raise InvalidInputError(f"proxy {name!r} needs unknown quantities {sorted(unknown)}")
+    if batch_size is not None and ("data" not in needs or batch_size < 1):
+        raise InvalidInputError(
+            f"proxy {name!r}: batch_size={batch_size} needs needs=('data',) and a size >= 1"
+        )
 
     def decorate(fn: Callable) -> Callable:
         if name in _REGISTRY:
             raise InvalidInputError(f"proxy {name!r} is already registered")
-        _REGISTRY[name] = Proxy(name, fn, needs, paper, population, tuple(depends))
+        _REGISTRY[name] = Proxy(name, fn, needs, paper, population, tuple(depends), batch_size)
         return fn
 
     return decorate
@@ -118,6 +127,13 @@ def proxy_names() -> list[str]:
     return sorted(_REGISTRY)
 
 
+def own_batch_sizes(proxies: Iterable[str], batch_size: int | None = None) -> list[int]:
+    """The minibatch sizes that ``proxies`` fix for themselves (:attr:`Proxy.batch_size`),
+    other than the run's ``batch_size``: the batches a run must draw besides its own."""
+    sizes = {get_proxy(p).batch_size for p in proxies} - {None, batch_size}
+    return sorted(s for s in sizes if s is not None)
+
+
 def prunable_layers(net: nn.Module) -> list[nn.Module]:
     """The conv and linear layers, in module order: the layers the reference
     implementation sums its per-layer metrics over."""
@@ -133,6 +149,8 @@ class ProxyContext:
         x, y: the minibatch (None for data-free runs).
         seed: for proxies that draw their own random inputs (``zen``).
         needs: the shared quantities to compute in :meth:`shared_pass`.
+        batches: minibatches of other sizes from the same images and seed, by size,
+            for proxies whose paper fixes a batch size (:meth:`batch_of`).
     """
 
     def __init__(
@@ -145,6 +163,7 @@ class ProxyContext:
         y: torch.Tensor | None,
         seed: int = 0,
         needs: Iterable[str] = (),
+        batches: Mapping[int, tuple[torch.Tensor, torch.Tensor]] | None = None,
     ) -> None:
         self.net = net
         self.space = space
@@ -153,6 +172,7 @@ class ProxyContext:
         self.x = x
         self.y = y
         self.seed = seed
+        self.batches = dict(batches or {})
         self.needs = frozenset(needs) & set(SHARED)
         self.device = next(net.parameters()).device
         # pristine weights and BN buffers, for proxies that must not see the
@@ -188,6 +208,20 @@ class ProxyContext:
             return None
         with torch.random.fork_rng(devices=[]):
             return complexity(self.arch, self.dataset)
+
+    def batch_of(self, n: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(x, y)``: ``n`` images and labels of the run's image pool, drawn with the
+        run's seed -- the run's minibatch when ``n`` is its size, else the batch drawn
+        for a proxy registered with ``batch_size=n``."""
+        if self.x is not None and self.y is not None and len(self.x) == n:
+            return self.x, self.y
+        if n in self.batches:
+            return self.batches[n]
+        have = sorted({*self.batches, *([len(self.x)] if self.x is not None else [])})
+        raise InvalidInputError(
+            f"no minibatch of {n} images in this run (have sizes {have}); a proxy that "
+            f"reads one must be registered with batch_size={n}, or score with batch_size={n}"
+        )
 
     def cached(self, key: str, compute: Callable[[], Any]) -> Any:
         """``compute()``, run once per context under ``key``: for proxies registered
@@ -342,6 +376,7 @@ def score_archs(
     device: str | torch.device = "cpu",
     failures: list[ProxyFailure] | None = None,
     share: bool = True,
+    batches: Mapping[int, tuple[torch.Tensor, torch.Tensor]] | None = None,
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """Score ``archs`` with every proxy in ``proxies``.
 
@@ -360,6 +395,11 @@ def score_archs(
     of the shared pass among the proxies that used them, so the times of one arch
     sum to its wall time. Population proxies (``voting``) score after all archs
     and take their (near-zero) combining time.
+
+    ``batches`` holds, by size, the minibatches (from the same images and seed) of
+    the proxies registered with their own ``batch_size``
+    (:func:`own_batch_sizes`); such a proxy without its batch fails with a message
+    naming the size.
     """
     plan = _plan(proxies)
     names = [p.name for p in plan.per_arch]
@@ -368,6 +408,7 @@ def score_archs(
     times = {p.name: np.zeros(n) for p in plan.per_arch + plan.population}
     needs = frozenset().union(*(p.needs for p in plan.per_arch)) if plan.per_arch else frozenset()
     x = y = None
+    extra = {n: (bx.to(device), by.to(device)) for n, (bx, by) in (batches or {}).items()}
     if batch is not None:
         x, y = batch[0].to(device), batch[1].to(device)
     elif needs:
@@ -381,7 +422,7 @@ def score_archs(
         net = build_initialised(space, arch, dataset, seed, device)
         build_share = (time.perf_counter() - t0) / max(len(names), 1)
         if share:
-            ctx = ProxyContext(net, space, arch, dataset, x, y, seed, needs)
+            ctx = ProxyContext(net, space, arch, dataset, x, y, seed, needs, extra)
             users = [p.name for p in plan.per_arch if p.needs & set(SHARED)]
             t0 = time.perf_counter()
             try:
@@ -403,7 +444,9 @@ def score_archs(
                 run_ctx = ctx
             else:
                 copy_net = net if not proxy.needs else copy.deepcopy(net)
-                run_ctx = ProxyContext(copy_net, space, arch, dataset, x, y, seed, proxy.needs)
+                run_ctx = ProxyContext(
+                    copy_net, space, arch, dataset, x, y, seed, proxy.needs, extra
+                )
             t0 = time.perf_counter()
             value = _run(proxy, run_ctx, failures, key, i)
             times[proxy.name][i] += time.perf_counter() - t0
