@@ -17,23 +17,42 @@ Prints, per device (CPU, and CUDA when available):
    against PyTorch's ``avg_pool2d`` kernel on the same networks, alternating arch by
    arch: median seconds per arch, the ratio, and the largest relative score
    difference per proxy (float rounding only).
+4. the reference and the limit (with ``--reference DIR``, a local checkout of the
+   reference implementation, SamsungLabs/zero-cost-nas a43bfbc, which naspred does
+   not ship): per arch, our shared engine's seconds for the seven against the
+   reference's ``measures.calc_measure`` run on the same network and batch, and
+   against the dense-convolution limit -- the convolution and matmul FLOPs our
+   engine executes for that arch (forward, backward and grasp's double backward,
+   counted op by op as they run) over this CPU's dense convolution
+   forward+backward rate, measured here on the three 3x3 convolution shapes of the
+   NB201 network's stages at the run's batch size. Scores of the two
+   implementations are compared too (the reference's synflow is our
+   ``log``).
 
-Run: ``python perf/proxies.py [--threads 2] [--batch 64] [--archs 10]``.
+Run: ``python perf/proxies.py [--threads 1] [--batch 64] [--archs 10]
+[--reference ../zero-cost-nas]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import os
+import sys
 import time
+import types
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
+from torch.nn import functional as F
+from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils.flop_counter import flop_registry
 
 from naspred.data.images import BatchProvider
 from naspred.proxies import proxy_names, score_archs
+from naspred.proxies.engine import build_initialised
 from naspred.spaces.nasbench201 import NasBench201Arch, NasBench201Space
 from naspred.spaces.pooling import ValidAvgPool2d
 
@@ -145,6 +164,130 @@ def pooling(space, batch, device: str, repeats: int) -> float:
     return ratio
 
 
+class _ExecutedFlops(TorchDispatchMode):
+    """Counts the FLOPs of every convolution and matmul that runs under it, backward
+    and double-backward ops included (torch's own FLOP formulas). Unlike
+    ``FlopCounterMode`` it tracks no modules, whose hooks break ``autograd.grad``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.flops = 0
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):  # noqa: ANN001
+        kwargs = kwargs or {}
+        out = func(*args, **kwargs)
+        count = flop_registry.get(func._overloadpacket)
+        if count is not None:
+            self.flops += int(count(*args, **kwargs, out_val=out))
+        return out
+
+
+def dense_conv_rate(batch: int, device: str, repeats: int = 5) -> float:
+    """FLOP/s of 3x3 convolution forward+backward (input and weight gradients) at the
+    NB201 stages' shapes (16 channels at 32x32, 32 at 16x16, 64 at 8x8), median of
+    ``repeats``: the rate the limit divides by."""
+    convs = [(c, s, nn.Conv2d(c, c, 3, padding=1, bias=False).to(device))
+             for c, s in ((16, 32), (32, 16), (64, 8))]  # fmt: skip
+    inputs = [torch.randn(batch, c, s, s, device=device, requires_grad=True) for c, s, _ in convs]
+
+    def run() -> None:
+        for (_, _, conv), x in zip(convs, inputs, strict=True):
+            conv(x).sum().backward()
+
+    run()
+    counter = _ExecutedFlops()
+    with counter:
+        run()
+    times = []
+    for _ in range(repeats):
+        _sync(device)
+        t0 = time.perf_counter()
+        run()
+        _sync(device)
+        times.append(time.perf_counter() - t0)
+    return counter.flops / float(np.median(times))
+
+
+def _reference_measures(reference: Path):
+    """The reference's ``measures`` module, imported from a local checkout."""
+    if not (reference / "foresight" / "pruners" / "measures").is_dir():
+        raise SystemExit(f"--reference {reference}: no foresight/pruners/measures there; "
+                         "give a checkout of github.com/SamsungLabs/zero-cost-nas")  # fmt: skip
+    sys.path.insert(0, str(reference))
+    from foresight.pruners import measures
+
+    return measures
+
+
+#: the reference's names for ours
+REFERENCE_NAMES = {"jacov": "jacob_cov"}
+
+
+def reference_and_limit(space, archs, batch, device: str, reference: Path) -> None:
+    """Per arch: our engine, the reference, the dense-conv limit; medians and worst."""
+    measures = _reference_measures(reference)
+    rate = dense_conv_rate(len(batch[0]), device)
+    x, y = batch[0].to(device), batch[1].to(device)
+
+    def prunable_copy(net: nn.Module, bn: bool = True) -> nn.Module:
+        clone = copy.deepcopy(net)
+        if not bn:  # the reference's own copy without BatchNorm, for synflow
+            for m in clone.modules():
+                if isinstance(m, nn.BatchNorm2d | nn.BatchNorm1d):
+                    m.forward = types.MethodType(lambda _self, z: z, m)
+        return clone
+
+    rows = []
+    diffs: dict[str, list[float]] = {n: [] for n in SEVEN}
+    for arch in archs:
+        _sync(device)
+        t0 = time.perf_counter()
+        ours, _ = score_archs(space, [arch], SEVEN, "cifar10", (x, y), seed=0, device=device)
+        _sync(device)
+        t_ours = time.perf_counter() - t0
+        counter = _ExecutedFlops()
+        with counter:
+            score_archs(space, [arch], SEVEN, "cifar10", (x, y), seed=0, device=device)
+        net = build_initialised(space, arch, "cifar10", 0, device)
+        net.get_prunable_copy = types.MethodType(prunable_copy, net)
+        _sync(device)
+        t0 = time.perf_counter()
+        theirs = {}
+        for name in SEVEN:
+            # a fresh input per measure: the reference accumulates jacob_cov's input grad
+            ref_name = REFERENCE_NAMES.get(name, name)
+            value = measures.calc_measure(
+                ref_name, net, device, x.clone(), y, loss_fn=F.cross_entropy, split_data=1
+            )
+            theirs[name] = value if name == "jacov" else float(sum(t.detach().sum() for t in value))
+        _sync(device)
+        t_ref = time.perf_counter() - t0
+        theirs["synflow"] = float(np.log(theirs["synflow"])) if theirs["synflow"] > 0 else np.nan
+        for name in SEVEN:
+            a, b = float(ours[name][0]), float(theirs[name])
+            diffs[name].append(abs(a - b) / max(abs(b), 1e-12))
+        limit = counter.flops / rate
+        rows.append((arch.to_key(), t_ours, t_ref, limit, counter.flops))
+    print(f"\n## against the reference (zero-cost-nas) and the dense-conv limit, {device}, "
+          f"batch {len(x)}, {torch.get_num_threads()} threads, {len(rows)} archs")  # fmt: skip
+    print(
+        f"dense 3x3 conv forward+backward rate at the NB201 stage shapes: {rate / 1e9:.2f} GFLOP/s"
+    )
+    print("| arch | executed GFLOP | limit s | ours s | reference s | reference / ours "
+          "| ours / limit |\n|---|---:|---:|---:|---:|---:|---:|")  # fmt: skip
+    for key, t_ours, t_ref, limit, flops in rows:
+        print(f"| {key} | {flops / 1e9:.2f} | {limit:.3f} | {t_ours:.3f} | {t_ref:.3f} "
+              f"| {t_ref / t_ours:.2f} | {t_ours / limit:.2f} |")  # fmt: skip
+    speedup = [t_ref / t_ours for _, t_ours, t_ref, _, _ in rows]
+    to_limit = [t_ours / limit for _, t_ours, _, limit, _ in rows]
+    print(f"\nreference / ours: median {np.median(speedup):.2f}x (target >= 4x); "
+          f"ours / limit: median {np.median(to_limit):.2f}x (target <= 2x), "
+          f"worst {np.max(to_limit):.2f}x (target <= 3x)")  # fmt: skip
+    print("| proxy | largest relative difference ours vs reference |\n|---|---:|")
+    for name in SEVEN:
+        print(f"| {name} | {np.nanmax(diffs[name]):.1e} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--threads", type=int, default=2, help="torch threads (CPU)")
@@ -156,6 +299,9 @@ def main() -> None:
     parser.add_argument("--skip-per-proxy", action="store_true")
     parser.add_argument("--pool-repeats", type=int, default=3, help="0 skips the pooling part")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--reference", type=Path, default=None, help="checkout of SamsungLabs/zero-cost-nas"
+    )
     args = parser.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -176,6 +322,11 @@ def main() -> None:
         target(space, archs, batch, device)
         if args.pool_repeats:
             pooling(space, batch, device, args.pool_repeats)
+        if args.reference is not None:
+            reference_and_limit(space, archs, batch, device, args.reference)
+        else:
+            print("\n(reference and limit skipped: pass --reference DIR, a checkout of "
+                  "github.com/SamsungLabs/zero-cost-nas)")  # fmt: skip
     print(f"\nload average at the end {os.getloadavg()}")
 
 
