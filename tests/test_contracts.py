@@ -419,6 +419,16 @@ def _small_batch(setup: LCSetup) -> tuple[torch.Tensor, torch.Tensor]:
     return setup.batch[0][:16], setup.batch[1][:16]
 
 
+def _own_batches(setup: LCSetup, name: str) -> dict[int, tuple[torch.Tensor, torch.Tensor]]:
+    """The batch of the size ``name``'s paper fixes (if it fixes one), cycling through
+    the benchmark's images where it holds fewer."""
+    n = get_proxy(name).batch_size
+    if n is None:
+        return {}
+    rows = torch.arange(n) % len(setup.batch[0])
+    return {n: (setup.batch[0][rows], setup.batch[1][rows])}
+
+
 #: every cell path crosses a "none" edge: the logits ignore the image (jacov undefined)
 DEAD_CELL = "(1, 0, 1, 4, 0, 1)"
 
@@ -430,7 +440,13 @@ def test_proxy_scores_three_archs_or_records_failures(name: str, lc_setup: LCSet
     failures: list[ProxyFailure] = []
     before = _global_rng_states()
     scores, times = score_archs(
-        lc_setup.space, archs, [name], "cifar10", _small_batch(lc_setup), failures=failures
+        lc_setup.space,
+        archs,
+        [name],
+        "cifar10",
+        _small_batch(lc_setup),
+        failures=failures,
+        batches=_own_batches(lc_setup, name),
     )
     assert _same_rng_states(before, _global_rng_states()) == []
     values = scores[name]
@@ -472,6 +488,8 @@ MAJORITY = ("voting",)
 TE_NAS_VKDNW = ("tenas", "tenas_lr", "tenas_ntk", "vkdnw", "vkdnw_dim", "vkdnw_sgl")
 #: each component against a direct computation, dead cells last: tests/test_az_nas.py
 AZ_NAS = ("az_nas", "azn_expr", "azn_prog", "azn_train")
+#: a tiny linear model by hand, a dead cell scores 0 and lowest: tests/test_gradsign.py
+GRADSIGN = ("gradsign",)
 
 
 def test_every_proxy_has_a_sign_check(lc_task: Task) -> None:
@@ -483,6 +501,7 @@ def test_every_proxy_has_a_sign_check(lc_task: Task) -> None:
         *MAJORITY,
         *TE_NAS_VKDNW,
         *AZ_NAS,
+        *GRADSIGN,
     }
     # naspred's own proxies: a user's, registered by another test (compare), is not ours
     ours = {n for n in proxy_names() if get_proxy(n).fn.__module__.startswith("naspred.")}

@@ -26,6 +26,7 @@ from naspred.proxies import (  # noqa: E402, F401  isort: skip
     fisher,
     flops,
     grad_norm,
+    gradsign,
     grasp,
     jacov,
     l2_norm,
