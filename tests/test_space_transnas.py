@@ -442,3 +442,88 @@ def test_jigsaw_and_class_object_records_are_keyed_alike(micro_records, macro_re
     for k in macro_records["jigsaw"]:
         by_len[len(TransNasMacroArch.from_key(k).codes)] += 1
     assert dict(by_len) == {4: 210, 5: 750, 6: 2296}
+
+
+# ----------------------------------------------------------------- NAS-Bench-360
+
+
+def test_naslib_indices_map_to_our_cells_both_ways():
+    from naspred.spaces.transnas import from_naslib_indices, to_naslib_indices
+
+    # NASLib: (0->1) Identity, (0->2) Zero, (0->3) conv3x3, (1->2) conv1x1, (1->3) conv3x3,
+    # (2->3) Identity; ours in (0->1), (0->2), (1->2), (0->3), (1->3), (2->3) order
+    assert from_naslib_indices((0, 1, 2, 3, 2, 0)).ops == (1, 0, 2, 3, 3, 1)
+    every = TransNasMicroSpace().all_archs()
+    assert all(from_naslib_indices(to_naslib_indices(a)) == a for a in every)
+    assert len({to_naslib_indices(a) for a in every}) == 4096
+    with pytest.raises(ArchKeyError, match="NASLib micro op indices"):
+        from_naslib_indices((0, 1, 2, 4, 0, 0))
+
+
+@pytest.mark.parametrize(
+    ("dataset", "shape", "classes"),
+    [("svhn", (3, 32, 32), 10), ("scifar100", (3, 60, 60), 100), ("ninapro", (1, 16, 52), 18)],
+)
+def test_nb360_network_shapes_and_hand_count(dataset, shape, classes):
+    sp = TransNasMicroSpace()
+    assert sp.input_shape(dataset) == shape and sp.num_outputs(dataset) == classes
+    # every edge a 1x1 conv + BN: stem 3x3 conv + BN, then cells 64->128 (stride 2),
+    # three at 128, 128->256 (stride 2), one at 256; the three edges out of a cell's
+    # input change the channels
+    net = sp.build_network(TransNasMicroArch((2,) * 6), dataset)
+    cells = [(64, 128), (128, 128), (128, 128), (128, 128), (128, 256), (256, 256)]
+    conv = sum(3 * (a * b + 2 * b) + 3 * (b * b + 2 * b) for a, b in cells)
+    stem = shape[0] * 64 * 9 + 2 * 64
+    assert count_params(net) == stem + conv + 256 * classes + classes
+    x = torch.randn(2, *shape)
+    out = net(x)
+    assert out.shape == (2, classes)
+    out.sum().backward()
+
+
+def test_nb360_skips_reduce_without_affine_batchnorm():
+    from naspred.spaces.transnas import _FactorizedReduce
+
+    net = TransNasMicroSpace().build_network(TransNasMicroArch((1,) * 6), "svhn")
+    reduces = [m for m in net.modules() if isinstance(m, _FactorizedReduce)]
+    # the three input edges of each of the two downsampling cells
+    assert len(reduces) == 6 and all(not m.bn.affine for m in reduces)
+    assert (
+        count_params(net)
+        == 3 * 64 * 9
+        + 128
+        + sum(3 * 2 * (a * (b // 2)) for a, b in [(64, 128), (128, 256)])
+        + 256 * 10
+        + 10
+    )
+
+
+def test_nb360_records_are_read_and_written_in_naslib_keys(tmp_path):
+    """Suite-Zero keys NB360 micro records by NASLib's op indices: naspred reads them as
+    its own cells and writes its scores back under the file's keys."""
+    from naspred.benchmarks.suite_zero import load_suite_zero
+    from naspred.experiments.proxy_scoring import compute_task_scores, output_path
+
+    records = {"(0, 1, 2, 3, 2, 0)": {"val_accuracy": 91.0, "params": {"score": 1.0}},
+               "(3, 3, 3, 3, 3, 3)": {"val_accuracy": 93.0, "params": {"score": 2.0}}}  # fmt: skip
+    path = tmp_path / "in" / "zc_transbench101_micro.json"
+    path.parent.mkdir()
+    path.write_text(json.dumps({MICRO: {"svhn": records, "jigsaw": records}}))
+    tasks = {t.dataset: t for t in load_suite_zero(path)}
+    assert tasks["svhn"].keys == ("(1, 0, 2, 3, 3, 1)", "(2, 2, 2, 2, 2, 2)")
+    assert tasks["jigsaw"].keys == tuple(records)  # Taskonomy keys are the benchmark's
+    out = output_path(tmp_path / "out", MICRO)
+    compute_task_scores(tasks["svhn"], ["params"], out_json=out, backend="serial", progress=False)
+    written = json.loads(out.read_text())[MICRO]["svhn"]
+    assert set(written) == set(records)
+    # the all-conv1x1 cell's live params, by the hand count above, in millions
+    cells = [(64, 128), (128, 128), (128, 128), (128, 128), (128, 256), (256, 256)]
+    hand = 3 * 64 * 9 + 128 + sum(3 * (a * b + 2 * b) + 3 * (b * b + 2 * b) for a, b in cells)
+    assert written["(3, 3, 3, 3, 3, 3)"]["params"]["score"] == pytest.approx((hand + 2570) / 1e6)
+    again = {t.dataset: t for t in load_suite_zero(out)}["svhn"]
+    assert again.keys == tasks["svhn"].keys
+    # a resumed run reads the file's keys back as ours: nothing is scored twice
+    summary = compute_task_scores(
+        tasks["svhn"], ["params"], out_json=out, backend="serial", progress=False
+    )
+    assert summary.scored == 0

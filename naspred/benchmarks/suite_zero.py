@@ -119,14 +119,14 @@ def _task_from_records(path: Path, space: str, dataset: str, records: object) ->
     where = f"{space}/{dataset}"
     if not isinstance(records, dict) or not records:
         raise BenchmarkFileError(path, f"{where} does not map arch keys to records", LAYOUT)
-    keys = tuple(records)
-    _check_keys(path, space, dataset, keys)
+    file_keys = tuple(records)
+    keys = _our_keys(path, space, dataset, file_keys)
     n = len(keys)
     val = np.full(n, np.nan)
     proxies: dict[str, np.ndarray] = {}
     times: dict[str, np.ndarray] = {}
     targets: dict[str, np.ndarray] = {}
-    for i, key in enumerate(keys):
+    for i, key in enumerate(file_keys):
         record = records[key]
         if not isinstance(record, dict) or TARGET not in record:
             raise BenchmarkFileError(
@@ -152,7 +152,7 @@ def _task_from_records(path: Path, space: str, dataset: str, records: object) ->
                     entry, path, f"{where} arch {key!r} {name}"
                 )
     # a proxy absent from a record is missing; one stored as NaN/inf is a non-finite score
-    missing = {name: np.array([name not in records[k] for k in keys]) for name in proxies}
+    missing = {name: np.array([name not in records[k] for k in file_keys]) for name in proxies}
     missing = {name: mask for name, mask in missing.items() if mask.any()}
     failed = {name: values == FAILURE_MARKER for name, values in proxies.items()}
     failed = {name: mask for name, mask in failed.items() if mask.any()}
@@ -170,6 +170,16 @@ def _task_from_records(path: Path, space: str, dataset: str, records: object) ->
         source=str(path),
         proxy_failed=failed,
     )
+
+
+def _our_keys(path: Path, space: str, dataset: str, keys: tuple[str, ...]) -> tuple[str, ...]:
+    """The file's keys checked (:func:`_check_keys`) and as naspred's keys
+    (:func:`naspred.spaces.record_key`: TransNAS micro on NAS-Bench-360 is keyed by
+    NASLib's op indices in the files)."""
+    from naspred.spaces import record_key
+
+    _check_keys(path, space, dataset, keys)
+    return tuple(record_key(space, dataset, k) for k in keys)
 
 
 def _check_keys(path: Path, space: str, dataset: str, keys: tuple[str, ...]) -> None:

@@ -495,7 +495,7 @@ class _SuiteZeroFile:
         self.targets: dict[tuple[str, str, str], dict[str, float | None]] = {}
         if path.exists():
             try:
-                self.data = json.loads(path.read_text())
+                self.data = _translate_keys(json.loads(path.read_text()), to_file=False)
             except json.JSONDecodeError as err:
                 raise NaspredError(
                     f"{path}: not valid JSON ({err.msg}); it is replaced atomically, so it was "
@@ -674,5 +674,20 @@ class _SuiteZeroFile:
                 records[key][name] = {"score": finite_or_none(value), "time": share}
 
     def write(self) -> None:
-        """Replace the json atomically (temp file in the same directory, then rename)."""
-        write_json_atomic(self.path, self.data)
+        """Replace the json atomically (temp file in the same directory, then rename),
+        keyed as Suite-Zero's files are (the journal keeps naspred's keys)."""
+        write_json_atomic(self.path, _translate_keys(self.data, to_file=True))
+
+
+def _translate_keys(data: dict[str, Any], to_file: bool) -> dict[str, Any]:
+    """``{space: {dataset: {key: record}}}`` with each key as naspred's, or back as the
+    record files' (:func:`naspred.spaces.record_key`)."""
+    from naspred.spaces import record_key
+
+    return {
+        space: {
+            dataset: {record_key(space, dataset, k, to_file=to_file): r for k, r in records.items()}
+            for dataset, records in datasets.items()
+        }
+        for space, datasets in data.items()
+    }

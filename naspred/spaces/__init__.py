@@ -43,6 +43,21 @@ def arch_type(space: str) -> type[Arch]:
     return _space_class(space).arch_type
 
 
+def record_key(space: str, dataset: str, key: str, *, to_file: bool = False) -> str:
+    """A record file's key as naspred's (or, ``to_file``, back): see
+    :meth:`SearchSpace.record_key`. A space naspred does not know keeps its keys.
+
+    Args:
+        space: the record's space in the file.
+        dataset: the record's dataset in the file.
+        key: the key, in the file's convention (naspred's with ``to_file``).
+        to_file: translate naspred's key into the file's.
+    """
+    if space not in _SPACES:
+        return key
+    return _space_class(space).record_key(key, dataset, to_file=to_file)
+
+
 @cache
 def _space_class(name: str) -> type[SearchSpace]:
     if name not in _SPACES:
@@ -143,6 +158,7 @@ __all__ = [
     "arch_type",
     "get_space",
     "parse_arch",
+    "record_key",
     "parse_archs",
     "space_names",
 ]

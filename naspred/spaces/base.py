@@ -153,6 +153,14 @@ class SearchSpace(ABC):
     def build_network(self, arch: Arch, dataset: str) -> nn.Module:
         """The benchmark's own network for ``arch`` on ``dataset`` (fresh init)."""
 
+    @classmethod
+    def record_key(cls, key: str, dataset: str, *, to_file: bool = False) -> str:
+        """A Suite-Zero record file's key of an arch on ``dataset`` as naspred's key
+        (or, ``to_file``, back): the same string, except where a source's keys mean
+        other cells on some datasets (TransNAS micro on NAS-Bench-360). The one place
+        record files and naspred's keys are translated, on reading and on writing."""
+        return key
+
     def input_shape(self, dataset: str) -> tuple[int, ...]:
         """Shape of one input (no batch dim) for image spaces."""
         raise NotImplementedError(f"space {self.name!r} has no image input shape")

@@ -347,12 +347,12 @@ class _Zero(nn.Module):
 class _FactorizedReduce(nn.Module):
     """Skip connection that changes shape: two offset strided 1x1 convs, concatenated."""
 
-    def __init__(self, c_in: int, c_out: int, stride: int) -> None:
+    def __init__(self, c_in: int, c_out: int, stride: int, affine: bool = True) -> None:
         super().__init__()
         self.relu = nn.ReLU(inplace=False)
         self.conv_a = nn.Conv2d(c_in, c_out // 2, 1, stride=stride, bias=False)
         self.conv_b = nn.Conv2d(c_in, c_out - c_out // 2, 1, stride=stride, bias=False)
-        self.bn = nn.BatchNorm2d(c_out)
+        self.bn = nn.BatchNorm2d(c_out, affine=affine)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.relu(x)
@@ -360,14 +360,16 @@ class _FactorizedReduce(nn.Module):
         return self.bn(torch.cat([self.conv_a(x), self.conv_b(shifted)], dim=1))
 
 
-def _micro_op(digit: int, c_in: int, c_out: int, stride: int) -> nn.Module:
+def _micro_op(
+    digit: int, c_in: int, c_out: int, stride: int, reduce_affine: bool = True
+) -> nn.Module:
     name = MICRO_OPS[digit]
     if name == "none":
         return _Zero(c_in, c_out, stride)
     if name == "skip_connect":
         if stride == 1 and c_in == c_out:
             return nn.Identity()
-        return _FactorizedReduce(c_in, c_out, stride)
+        return _FactorizedReduce(c_in, c_out, stride, affine=reduce_affine)
     if name == "conv_1x1":
         return _ReLUConvBN(c_in, c_out, 1, stride, 0)
     return _ReLUConvBN(c_in, c_out, 3, stride, 1)
@@ -377,10 +379,19 @@ class MicroCell(nn.Module):
     """The searched cell: node j sums its incoming edges; edges out of the input
     carry the block's stride and channel change; the output is node 3."""
 
-    def __init__(self, ops: tuple[int, ...], c_in: int, c_out: int, stride: int) -> None:
+    def __init__(
+        self,
+        ops: tuple[int, ...],
+        c_in: int,
+        c_out: int,
+        stride: int,
+        reduce_affine: bool = True,
+    ) -> None:
         super().__init__()
         self.edges = nn.ModuleList(
-            _micro_op(op, c_in, c_out, stride) if i == 0 else _micro_op(op, c_out, c_out, 1)
+            _micro_op(op, c_in, c_out, stride, reduce_affine)
+            if i == 0
+            else _micro_op(op, c_out, c_out, 1, reduce_affine)
             for (i, _j), op in zip(MICRO_EDGES, ops, strict=True)
         )
 
@@ -589,6 +600,90 @@ class TransNasNetwork(nn.Module):
         return self.decoder(feat.mean(dim=(2, 3)))
 
 
+# --------------------------------------------------------------------------- NAS-Bench-360
+
+#: NAS-Bench-Suite-Zero's NAS-Bench-360 datasets for the micro space: input
+#: ``(channels, height, width)`` and classes (as for NB201 and DARTS on them).
+NB360_DATASETS: dict[str, tuple[tuple[int, int, int], int]] = {
+    "svhn": ((3, 32, 32), 10),
+    "scifar100": ((3, 60, 60), 100),
+    "ninapro": ((1, 16, 52), 18),
+}
+#: NASLib's op index (``Identity, Zero, ReLUConvBN3x3, ReLUConvBN1x1``) -> our digit.
+_NASLIB_TO_DIGIT = (1, 0, 3, 2)
+#: Our edge order picks NASLib's ``EDGE_LIST`` positions (NASLib lists (0->3) before (1->2)).
+_NASLIB_EDGE_OF = (0, 1, 3, 2, 4, 5)
+#: The NASLib network's modules: (reduces, cells); channels double where it reduces.
+NB360_MODULES: tuple[bool, ...] = (True, False, True)
+
+
+def from_naslib_indices(indices: tuple[int, ...]) -> TransNasMicroArch:
+    """The cell that NASLib's op indices describe in NASLib's own micro graph
+    (``naslib/search_spaces/transbench101``: ``OP_NAMES`` Identity, Zero,
+    ReLUConvBN3x3, ReLUConvBN1x1 and ``EDGE_LIST`` (1,2), (1,3), (1,4), (2,3), (2,4),
+    (3,4)), in our digits and edge order. Suite-Zero's NAS-Bench-360 records of the
+    micro space were scored and trained on that graph, so their keys mean this; its
+    Taskonomy records were not (NASLib hands their digits to the benchmark's own model
+    builder unchanged, see the module docstring)."""
+    if len(indices) != 6 or any(type(o) is not int or not 0 <= o < 4 for o in indices):
+        raise ArchKeyError(f"NASLib micro op indices {indices!r}: expected six ints 0-3")
+    return TransNasMicroArch(tuple(_NASLIB_TO_DIGIT[indices[e]] for e in _NASLIB_EDGE_OF))
+
+
+def to_naslib_indices(arch: TransNasMicroArch) -> tuple[int, ...]:
+    """NASLib's op indices of ``arch`` (the inverse of :func:`from_naslib_indices`)."""
+    ops = [0] * 6
+    for ours, theirs in enumerate(_NASLIB_EDGE_OF):
+        ops[theirs] = _NASLIB_TO_DIGIT.index(arch.ops[ours])
+    return tuple(ops)
+
+
+class TransNasNB360Network(nn.Module):
+    """NASLib's micro network for the NAS-Bench-360 datasets.
+
+    The network of ``TransBench101SearchSpaceMicro(create_graph=True,
+    use_small_model=True)``, which NAS-Bench-Suite-Zero scored and trained:
+
+    * stem: 3x3 conv (stride 1) to 64 channels, BatchNorm;
+    * three modules of two cells: reducing, normal, reducing (64 -> 128 -> 128 -> 256
+      channels); the first cell of a reducing module doubles the channels at stride 2
+      on the edges out of its input (a skip there is a factorized reduction, with
+      BatchNorm without affine parameters, as NASLib's ``FactorizedReduce(affine=False)``);
+    * head: global average pool and a linear layer to the classes.
+
+    PyTorch's default initialisation, as NASLib leaves it.
+
+    Args:
+        ops: the cell, in our digits and edge order (:func:`from_naslib_indices`).
+        in_channels: input planes (3 for images, 1 for NinaPro).
+        num_classes: logits.
+        base_channels: the stem's output channels (NASLib: 64).
+    """
+
+    def __init__(
+        self, ops: tuple[int, ...], in_channels: int, num_classes: int, base_channels: int = 64
+    ) -> None:
+        super().__init__()
+        self.stem = nn.Sequential(
+            nn.Conv2d(in_channels, base_channels, 3, padding=1, bias=False),
+            nn.BatchNorm2d(base_channels),
+        )
+        cells: list[nn.Module] = []
+        c = base_channels
+        for reduces in NB360_MODULES:
+            for b in range(2):
+                down = reduces and b == 0
+                c_out = c * 2 if down else c
+                cells.append(MicroCell(ops, c, c_out, 2 if down else 1, reduce_affine=False))
+                c = c_out
+        self.cells = nn.Sequential(*cells)
+        self.classifier = nn.Linear(c, num_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits ``(B, num_classes)`` of inputs ``(B, in_channels, H, W)``."""
+        return self.classifier(self.cells(self.stem(x)).mean(dim=(2, 3)))
+
+
 # --------------------------------------------------------------------------- spaces
 
 
@@ -607,21 +702,26 @@ class _TransNasSpace(SearchSpace):
         self.head_sizes = head_sizes
 
     def _check_task(self, dataset: str) -> None:
-        if dataset not in NUM_OUTPUTS:
+        if dataset not in self.datasets:
             raise UnknownNameError(
-                f"unknown TransNAS-Bench-101 task {dataset!r}; known: {', '.join(TASKS)}"
+                f"unknown {self.name} task {dataset!r}; known: {', '.join(self.datasets)}"
             )
 
     def num_outputs(self, dataset: str) -> int:
         """Logits (classification, jigsaw), regression outputs (room_layout: 9) or
         output channels (dense tasks) of the task's network."""
         self._check_task(dataset)
+        if dataset in NB360_DATASETS:
+            return NB360_DATASETS[dataset][1]
         table = NUM_OUTPUTS if self.head_sizes == "benchmark" else NUM_OUTPUTS_NASLIB
         return table[dataset]
 
     def input_shape(self, dataset: str) -> tuple[int, ...]:
-        """``(3, 256, 256)``; ``(9, 3, 64, 64)`` for jigsaw (tiles of one image)."""
+        """``(3, 256, 256)``; ``(9, 3, 64, 64)`` for jigsaw (tiles of one image); the
+        dataset's own for the NAS-Bench-360 ones (:data:`NB360_DATASETS`)."""
         self._check_task(dataset)
+        if dataset in NB360_DATASETS:
+            return NB360_DATASETS[dataset][0]
         if dataset == "jigsaw":
             return (JIGSAW_TILES, 3, JIGSAW_TILE_SIZE, JIGSAW_TILE_SIZE)
         return (3, IMAGE_SIZE, IMAGE_SIZE)
@@ -639,6 +739,21 @@ class TransNasMicroSpace(_TransNasSpace):
     name: ClassVar[str] = "transbench101_micro"
     arch_type: ClassVar[type[Arch]] = TransNasMicroArch
     op_names: ClassVar[tuple[str, ...]] = MICRO_OPS
+    #: the Taskonomy tasks, and NAS-Bench-Suite-Zero's NAS-Bench-360 datasets
+    datasets: ClassVar[tuple[str, ...]] = TASKS + tuple(NB360_DATASETS)
+
+    @classmethod
+    def record_key(cls, key: str, dataset: str, *, to_file: bool = False) -> str:
+        """Suite-Zero's NAS-Bench-360 micro records are keyed by NASLib's op indices in
+        NASLib's graph (:func:`from_naslib_indices`): translated here, both ways, so a
+        key means one cell in naspred whatever the dataset. Taskonomy keys are kept."""
+        if dataset not in NB360_DATASETS:
+            return key
+        if to_file:
+            return str(to_naslib_indices(TransNasMicroArch.from_key(key)))
+        return from_naslib_indices(
+            _parse_int_tuple(key, "NASLib micro", _MICRO_KEY_FORMAT)
+        ).to_key()
 
     def sample(self, rng: np.random.Generator) -> TransNasMicroArch:
         """A cell with each of the six edge digits drawn uniformly (so uniform over all 4,096)."""
@@ -658,10 +773,15 @@ class TransNasMicroSpace(_TransNasSpace):
         """All 4,096 cells, in lexicographic order of their digit tuples."""
         return list(_all_micro())
 
-    def build_network(self, arch: Arch, dataset: str) -> TransNasNetwork:
-        """The ``64-41414`` encoder with ``arch`` in every block, then the task's decoder."""
+    def build_network(self, arch: Arch, dataset: str) -> nn.Module:
+        """The ``64-41414`` encoder with ``arch`` in every block, then the task's decoder;
+        on a NAS-Bench-360 dataset, NASLib's network of that cell
+        (:class:`TransNasNB360Network`)."""
         assert isinstance(arch, TransNasMicroArch)
         self._check_task(dataset)
+        if dataset in NB360_DATASETS:
+            (channels, _h, _w), classes = NB360_DATASETS[dataset]
+            return TransNasNB360Network(arch.ops, channels, classes)
         encoder = TransNasEncoder(MICRO_SKELETON, cell_ops=arch.ops)
         return TransNasNetwork(encoder, dataset, self.num_outputs(dataset))
 
