@@ -53,6 +53,7 @@ from naspred.predictors.base import (
     Info,
     ProbabilisticPredictor,
     check_targets,
+    read_archs,
 )
 from naspred.predictors.registry import register_predictor
 from naspred.spaces.base import Arch, LabelledDAG
@@ -172,6 +173,29 @@ class WLFeaturizer:
         """The WL iteration each feature column belongs to."""
         return np.concatenate([np.full(len(v), i) for i, v in enumerate(self.vocab)]).astype(int)
 
+    def feature_names(self) -> list[tuple[int, str]]:
+        """``(iteration, subtree)`` of each feature column: the subtree of depth
+        ``iteration`` a label stands for, written ``op(child,child,...)`` with the
+        children (the neighbours' subtrees) sorted, e.g. ``(1, "input(conv,pool)")``;
+        what the paper reads the GP's gradients against to find useful motifs."""
+        names: list[list[str]] = []
+        ops: list[list[str]] = []
+        out = []
+        for i, vocab in enumerate(self.vocab):
+            names.append([])
+            ops.append([])
+            for sig in vocab:  # insertion order is id order
+                if i == 0:
+                    op, name = str(sig), str(sig)
+                else:
+                    own, nbrs = sig  # type: ignore[misc]
+                    op = ops[i - 1][own]
+                    name = f"{op}({','.join(sorted(names[i - 1][u] for u in nbrs))})"
+                ops[i].append(op)
+                names[i].append(name)
+                out.append((i, name))
+        return out
+
     def counts(self, graphs: Sequence[Graph]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(X, squares, totals)``: ``X[g, c]`` the count of learned label ``c`` in
         graph ``g``; ``squares[g, i]`` and ``totals[g, i]`` the sum of squared counts
@@ -248,6 +272,39 @@ def wl_kernel_features(
     rows = [X[:, c : c + 1] >= np.arange(1, levels[c] + 1) for c in range(X.shape[1])]
     features = np.concatenate(rows, axis=1).astype(float) if rows else np.zeros((len(X), 0))
     return features, totals
+
+
+def wl_kernel(
+    a: Sequence[Graph],
+    b: Sequence[Graph] | None = None,
+    *,
+    h: int,
+    kernel: str = "subtree",
+    normalise: bool = True,
+    neighbours: str = "out",
+) -> np.ndarray:
+    """The WL kernel between the graphs ``a`` and ``b`` (default: ``a``).
+
+    Args:
+        a: graphs (rows).
+        b: graphs (columns); None: ``a`` again.
+        h: WL iterations.
+        kernel: ``"subtree"`` or ``"oa"`` (see :func:`wl_kernel_features`).
+        normalise: divide by the geometric mean of the self-similarities.
+        neighbours: ``"out"``, ``"in"`` or ``"both"`` (see :class:`WLFeaturizer`).
+
+    Returns:
+        ``(len(a), len(b))`` kernel values.
+    """
+    both = list(a) + list(b if b is not None else [])
+    featurizer = WLFeaturizer(h, neighbours).fit(both)
+    X, squares, totals = featurizer.counts(both)
+    levels = X.max(axis=0).astype(int) if len(both) else np.zeros(X.shape[1], dtype=int)
+    rows, self_k = wl_kernel_features(X, squares.sum(1), totals.sum(1), kernel, levels)
+    if normalise:
+        rows = rows / np.sqrt(self_k)[:, None]
+    rows_a, rows_b = rows[: len(a)], rows[len(a) :] if b is not None else rows
+    return rows_a @ rows_b.T
 
 
 @register_predictor("wl_gp")
@@ -398,8 +455,28 @@ class WLGaussianProcessPredictor(ProbabilisticPredictor):
             if res.fun <= nll(theta)[0]:
                 theta = res.x
         s, noise = unpack(theta)
+        if free[1]:  # exp(log(bound)) may round past the bound
+            noise = min(max(noise, self.min_noise), self.max_noise)
         lml = -nll(theta)[0] - 0.5 * n * np.log(2 * np.pi)
         return float(s), float(noise), float(lml)
+
+    def gram(
+        self, archs: Sequence[ArchLike], other: Sequence[ArchLike] | None = None
+    ) -> np.ndarray:
+        """The WL kernel with the fitted ``h_`` (the scale excluded) between
+        ``archs`` and ``other`` (default: ``archs``): :func:`wl_kernel` of their
+        pruned DAGs, ``(len(archs), len(other))``."""
+        self._check_fitted("weights_")
+        a = self._graphs(read_archs(archs, self._arch_space))
+        b = None if other is None else self._graphs(read_archs(other, self._arch_space))
+        return wl_kernel(
+            a,
+            b,
+            h=self.h_,
+            kernel=self.kernel,
+            normalise=self.normalise,
+            neighbours=self.neighbours,
+        )
 
     # ---- the API --------------------------------------------------------------------
 
