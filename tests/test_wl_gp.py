@@ -11,7 +11,7 @@ from naspred.errors import InvalidInputError
 from naspred.metrics import kendall
 from naspred.predictors import make_predictor
 from naspred.predictors.wl_gp import Graph, WLFeaturizer, prune_dag, wl_kernel
-from naspred.spaces import get_space
+from naspred.spaces import get_space, space_names
 from naspred.spaces.base import LabelledDAG
 
 LC_TASK = "nasbench201/cifar10-lc"
@@ -205,3 +205,25 @@ def test_bad_hyper_parameters_are_named(lc: tuple, params: dict, match: str) -> 
     _, archs, y = lc
     with pytest.raises(InvalidInputError, match=match):
         make_predictor("wl_gp", **params).fit(archs[:10], y[:10])
+
+
+def test_spec_options() -> None:
+    dags = [A, B, C] * 3
+    y = np.arange(9.0)
+    p = make_predictor("wl_gp:h=1,kernel=oa,zero_ops=pool,noise=0.01").fit(dags, y)
+    assert p.h_ == 1 and p.noise_ == 0.01 and p.kernel == "oa"
+    # pool pruned, A is input -> conv -> output: C has one conv more. Minima of the
+    # counts: 3 at iteration 0 (input, conv, output), 2 at iteration 1 (conv(output),
+    # output()); A has 3 + 3 labels, C 4 + 4
+    np.testing.assert_allclose(p.gram([A], [C]), [[5 / np.sqrt(6 * 8)]])
+
+
+@pytest.mark.parametrize("name", space_names())
+def test_every_space_with_a_dag_view(name: str) -> None:
+    archs = get_space(name).sample_many(40, seed=0)
+    dags = [a.to_dag() for a in archs]
+    y = np.array([d.n_nodes + sum("conv" in op for op in d.ops) for d in dags], dtype=float)
+    p = make_predictor("wl_gp").fit(archs[:30], y[:30])
+    mean, std = p.query_dist(archs[30:])
+    assert mean.shape == (10,) and np.isfinite(mean).all() and np.all(std > 0)
+    assert p.h_ in range(4)

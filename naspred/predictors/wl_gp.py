@@ -328,9 +328,9 @@ class WLGaussianProcessPredictor(ProbabilisticPredictor):
             self-similarities (unit diagonal), as both reference codes do.
         neighbours: whose labels a WL iteration reads: ``"out"`` (successors, as
             in the reference codes), ``"in"`` (predecessors) or ``"both"``.
-        zero_ops: op labels pruned from the DAG with their edges.
+        zero_ops: op labels pruned from the DAG with their edges (a string: one op).
         identity_ops: op labels replaced by direct edges from their inputs to
-            their outputs.
+            their outputs (a string: one op).
         noise: noise variance on standardised targets, or ``"auto"``: fitted by
             marginal likelihood within ``[min_noise, max_noise]``.
         min_noise: lower bound of the fitted noise variance.
@@ -385,7 +385,10 @@ class WLGaussianProcessPredictor(ProbabilisticPredictor):
     def _graphs(self, archs: Sequence[Arch | LabelledDAG]) -> list[Graph]:
         from naspred.encodings import as_dags
 
-        return [prune_dag(d, self.zero_ops, self.identity_ops) for d in as_dags(archs)]
+        # a spec string (``zero_ops=none``) gives one op as a bare string
+        zero = (self.zero_ops,) if isinstance(self.zero_ops, str) else self.zero_ops
+        same = (self.identity_ops,) if isinstance(self.identity_ops, str) else self.identity_ops
+        return [prune_dag(d, zero, same) for d in as_dags(archs)]
 
     def _kernel_rows(self, counts: tuple[np.ndarray, ...], h: int) -> tuple[np.ndarray, np.ndarray]:
         """Rows whose inner products are the kernel with ``h`` iterations (each row
@@ -419,8 +422,8 @@ class WLGaussianProcessPredictor(ProbabilisticPredictor):
         null = n - len(lam)
         free = [self.scale == "auto", self.noise == "auto"]
         fixed = [
-            np.log(1.0 if self.scale == "auto" else float(self.scale)),
-            np.log(1.0 if self.noise == "auto" else float(self.noise)),
+            1.0 if self.scale == "auto" else float(self.scale),
+            1.0 if self.noise == "auto" else float(self.noise),
         ]
         bounds = [(np.log(1e-2), np.log(1e2)), (np.log(self.min_noise), np.log(self.max_noise))]
 
@@ -428,9 +431,9 @@ class WLGaussianProcessPredictor(ProbabilisticPredictor):
             values, k = list(fixed), 0
             for j in range(2):
                 if free[j]:
-                    values[j] = theta[k]
+                    values[j] = float(np.exp(theta[k]))
                     k += 1
-            return np.exp(values[0]), np.exp(values[1])
+            return values[0], values[1]
 
         def nll(theta: np.ndarray) -> tuple[float, np.ndarray]:
             s, noise = unpack(theta)
