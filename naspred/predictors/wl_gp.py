@@ -34,6 +34,13 @@ The model, as the paper defines it:
   best noise (bounded L-BFGS on an eigendecomposition of the Gram matrix, which
   makes every likelihood evaluation O(n)) and the best pair wins, a joint
   type-II maximum likelihood. The reference codes also keep the scale at 1.
+
+Why these defaults, measured on NAS-Bench-201 CIFAR-10 (the predictor study's
+splits, seeds 0-2, 1,000 test archs; Kendall at 20 / 100 / 500 training archs):
+the defaults reach 0.49 / 0.66 / 0.75; without the pruning 0.36 / 0.49 / 0.52;
+the optimal-assignment kernel 0.42 / 0.62 / 0.72; neighbours both ways
+0.50 / 0.64 / 0.70; a fitted scale 0.47 / 0.61 / 0.73; ``max_h=4`` or
+``max_noise=1`` change none by more than 0.01.
 """
 
 from __future__ import annotations
