@@ -185,6 +185,7 @@ def test_predictor_families_come_from_the_registry():
     assert predictor_family("ngb") == "tree ensembles"
     assert predictor_family("zc:zen") == "zero-cost proxies"
     assert predictor_family("sparse_gp") == "Gaussian processes"
+    assert predictor_family("wl_gp") == "Gaussian processes"
     assert predictor_family("bananas") == "feed-forward networks"
     assert predictor_family("seminas") == "graph networks"
     assert predictor_family("omni") == "learning curves"

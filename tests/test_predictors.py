@@ -36,6 +36,7 @@ FAST: dict[str, dict] = {
     "mlp": {"epochs": 30},
     "bananas": {"ensemble_size": 3, "epochs": 30},
     "dngo": {"epochs": 30},
+    "wl_gp": {},
 }
 # Kendall tau on the 500 test archs with 200 training archs (seed 0) measured for
 # each predictor, less a margin of 0.06 for library-version noise
@@ -49,6 +50,7 @@ EXPECTED_TAU: dict[str, float] = {
     "mlp": 0.652,
     "bananas": 0.533,
     "dngo": 0.582,
+    "wl_gp": 0.710,
 }
 MARGIN = 0.06
 
@@ -70,7 +72,7 @@ def test_registry_lists_every_predictor() -> None:
     assert expected <= set(table["name"]) and set(table["name"]) == set(predictor_names())
     assert table["description"].str.len().min() > 10
     probabilistic = set(table.loc[table["probabilistic"], "name"])
-    assert probabilistic == {"gp", "sparse_gp", "ngb", "bananas", "dngo", "bonas"}
+    assert probabilistic == {"gp", "sparse_gp", "wl_gp", "ngb", "bananas", "dngo", "bonas"}
     row = table.set_index("name").loc["zc_xgb"]
     assert "proxies=epe_nas" in row["needs"] and "encoding=adjacency" in row["needs"]
 

@@ -26,6 +26,7 @@ from naspred.predictors import (  # noqa: F401
     seminas,
     sotl,
     sparse_gp,
+    wl_gp,
     xgb,
     zc_xgb,
 )

@@ -53,6 +53,7 @@ def predictor_family(label: str) -> str:
     from naspred.predictors.ngb import NGBoostPredictor
     from naspred.predictors.registry import predictor_class
     from naspred.predictors.sparse_gp import SparseGaussianProcessPredictor
+    from naspred.predictors.wl_gp import WLGaussianProcessPredictor
 
     match = re.match(r"[A-Za-z_][A-Za-z0-9_]*", label)
     if match is None:
@@ -65,7 +66,10 @@ def predictor_family(label: str) -> str:
         ("graph networks", (GraphPredictor,)),
         ("feed-forward networks", (FeedForwardPredictor,)),
         ("tree ensembles", (TreeEnsemblePredictor, NGBoostPredictor)),
-        ("Gaussian processes", (GaussianProcessPredictor, SparseGaussianProcessPredictor)),
+        (
+            "Gaussian processes",
+            (GaussianProcessPredictor, SparseGaussianProcessPredictor, WLGaussianProcessPredictor),
+        ),
     )
     for family, bases in families:
         if issubclass(cls, bases):
