@@ -35,6 +35,7 @@ import torch
 from torch import nn
 
 from naspred.errors import InvalidInputError
+from naspred.predictors._losses import get_loss
 from naspred.predictors._nn import torch_threads
 from naspred.predictors.base import ArchLike, DataNeeds, Info, Predictor, check_targets
 
@@ -161,6 +162,9 @@ class GraphPredictor(Predictor):
         lr: Adam's initial learning rate (cosine-decayed to 0 over ``epochs``).
         batch_size: graphs per minibatch.
         weight_decay: Adam's L2 weight decay.
+        loss: ``"mse"`` on the standardised targets, ``"l1"``, or ``"pairwise"`` (a
+            logistic ranking loss over the minibatch's pairs, as BRP-NAS trains on
+            pairwise relations; :mod:`naspred.predictors._losses`).
     """
 
     seed: int = 0
@@ -170,6 +174,7 @@ class GraphPredictor(Predictor):
     lr: float = 1e-3
     batch_size: int = 32
     weight_decay: float = 0.0
+    loss: str = "mse"
 
     @property
     def needs(self) -> DataNeeds:
@@ -219,6 +224,7 @@ class GraphPredictor(Predictor):
         one, or ``start`` trained further (``epochs``: override the ``epochs``
         hyper-parameter)."""
         in_dim = int(graphs[0].x.shape[1])
+        loss = get_loss(self.loss)
         return train_graph_network(
             (lambda: start) if start is not None else (lambda: self._build(in_dim)),
             graphs,
@@ -227,6 +233,7 @@ class GraphPredictor(Predictor):
             lr=self.lr,
             batch_size=self.batch_size,
             weight_decay=self.weight_decay,
+            loss_fn=lambda model, batch: loss(model(batch), batch.y),
             seed=seed,
         )
 

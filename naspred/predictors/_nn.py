@@ -28,6 +28,7 @@ from torch import nn
 
 from naspred.errors import InvalidInputError
 from naspred.predictors._encoded import EncodedPredictor
+from naspred.predictors._losses import get_loss
 from naspred.predictors._params import model_param
 
 _ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh}
@@ -104,7 +105,8 @@ def train_network(
         lr: Adam's learning rate.
         batch_size: minibatch size (minibatches in a seeded random order).
         weight_decay: Adam's L2 weight decay.
-        loss: ``"l1"`` or ``"mse"``.
+        loss: ``"l1"``, ``"mse"`` or ``"pairwise"`` (a ranking loss over the
+            minibatch's pairs; :mod:`naspred.predictors._losses`).
         seed: seed of the initialisation and of the minibatch order.
         threads: torch's intra-op threads for the duration (restored after); None:
             as they are.
@@ -115,10 +117,7 @@ def train_network(
     Raises:
         InvalidInputError: an unknown ``loss`` or ``activation``.
     """
-    losses = {"l1": nn.functional.l1_loss, "mse": nn.functional.mse_loss}
-    if loss not in losses:
-        raise InvalidInputError(f"loss must be one of {sorted(losses)}, got {loss!r}")
-    loss_fn = losses[loss]
+    loss_fn = get_loss(loss)
     Xt = torch.as_tensor(X, dtype=torch.float32)
     zt = torch.as_tensor(z, dtype=torch.float32)
     n = len(Xt)
