@@ -9,8 +9,8 @@ notebooks (github.com/automl/NASLib, branch ``zerocost``, commit 8c45f19d:
 read to follow the method; the code here is our own. Three analyses, per task:
 
 1. **bias** (:func:`bias_table`): each proxy's Spearman with architecture properties
-   -- ``params`` and ``flops`` (the space's own counter, ``space.complexity``, else the
-   task's stored values), and, from the space's labelled-DAG view
+   -- ``params`` and ``flops`` (the task's stored values, else the space's own
+   counter, ``space.complexity``), and, from the space's labelled-DAG view
    (:meth:`naspred.spaces.base.Arch.to_dag`, so any space with one), the number of
    convolutions, pooling ops and skip connections, the cell depth and width
    (:func:`dag_properties`) -- beside the same row for accuracy.
@@ -161,10 +161,13 @@ def dag_properties(adjacency: np.ndarray, ops: Sequence[str]) -> dict[str, int]:
 def arch_properties(task: Task) -> pd.DataFrame:
     """Every property of :data:`PROPERTIES` for every arch of ``task`` (rows in key order).
 
-    ``params`` and ``flops`` (millions) come from the space's counter where it has
-    one (NB201, NB101, NB301: the values the Suite-Zero records store), else from the
-    task's stored ``params``/``flops`` scores (NaN where an arch has none), else they
-    are left out of the table (logged). The rest come from the DAG view.
+    ``params`` and ``flops`` (millions) are the task's stored ``params``/``flops``
+    scores where an arch has one (they describe the network the task trained: the
+    learning-curve benchmark trains a smaller NB201 network than the benchmark's),
+    and elsewhere the space's counter where it has one (NB201, NB101, NB301: it
+    reproduces the Suite-Zero records, which store them for 491 NB201 archs); NaN
+    where neither has a value; left out of the table (logged) where neither exists.
+    The rest come from the DAG view.
 
     Args:
         task: the task.
@@ -192,17 +195,27 @@ def arch_properties(task: Task) -> pd.DataFrame:
             ) from None
         rows.append(dag_properties(dag.adjacency, dag.ops))
     frame = pd.DataFrame(rows, index=list(task.keys), columns=list(DAG_PROPERTIES))
-    cost: dict[str, np.ndarray] = {}
+    counted: dict[str, np.ndarray] = {}
     if hasattr(space, "complexity"):
-        values = np.array([space.complexity(a, task.dataset) for a in archs], dtype=float)
-        cost = {"params": values[:, 0], "flops": values[:, 1]}
-    else:
-        for name in ("params", "flops"):
-            if name in task.proxies:
-                stored = np.asarray(task.proxies[name], dtype=float)
-                cost[name] = np.where(task.has_proxy(name), stored, np.nan)
-            else:
-                log.warning("%s: no %s counter for space %s", task.name, name, task.space)
+        try:
+            values = np.array([space.complexity(a, task.dataset) for a in archs], dtype=float)
+            counted = {"params": values[:, 0], "flops": values[:, 1]}
+        except (InvalidInputError, KeyError) as err:
+            # a dataset the counter has no network for (AnalogNAS-Bench's)
+            log.warning("%s: no params/FLOPs counter (%s)", task.name, err)
+    cost: dict[str, np.ndarray] = {}
+    for name in ("params", "flops"):
+        stored = np.full(len(task), np.nan)
+        if name in task.proxies:
+            values = np.asarray(task.proxies[name], dtype=float)
+            stored = np.where(task.has_proxy(name) & np.isfinite(values), values, np.nan)
+        if name in counted:
+            # the stored value first: it describes the network the task trained
+            cost[name] = np.where(np.isfinite(stored), stored, counted[name])
+        elif name in task.proxies:
+            cost[name] = stored
+        else:
+            log.warning("%s: no %s, stored or counted, for space %s", task.name, name, task.space)
     for name in ("flops", "params"):
         if name in cost:
             frame.insert(0, name, cost[name])
@@ -524,7 +537,11 @@ def load_compare_tasks(path: str | Path) -> list[Task]:
         InvalidInputError: no ``scores.csv`` there.
     """
     where = Path(path)
-    directory = where.parent if where.is_file() else where
+    if not where.exists():
+        raise InvalidInputError(
+            f"{where}: no such directory; give the output directory of `naspred compare`"
+        )
+    directory = where if where.is_dir() else where.parent
     scores_file = directory / "scores.csv"
     if not scores_file.is_file():
         raise InvalidInputError(
