@@ -246,13 +246,20 @@ def test_a_compare_output_is_analysed_with_its_failures_counted(tmp_path: Path) 
          "mine": mine, "synflow": base, "params (live)": rng.normal(size=n)}
     )  # fmt: skip
     scores.to_csv(tmp_path / "scores.csv", index=False)
+    # as compare names them: the new proxy by its name, a live baseline by its own
     pd.DataFrame(
-        {"proxy": "mine", "arch": keys[:3], "row": [0, 1, 2], "error": "ValueError: boom"}
+        {
+            "proxy": ["mine"] * 3 + ["params"],
+            "arch": keys[:4],
+            "index": [0, 1, 2, 3],
+            "error": "ValueError: boom",
+        }
     ).to_csv(tmp_path / "failures.csv", index=False)
     (tmp_path / "scores.journal.jsonl").write_text("")
     (task,) = load_compare_tasks(tmp_path / "scores.journal.jsonl")
     assert task.name == "nasbench201/cifar10" and len(task) == n
     assert task.failed("mine").sum() == 3 and task.failed("synflow").sum() == 0
+    assert task.failed("params (live)").tolist() == [False] * 3 + [True] + [False] * (n - 4)
     out = tmp_path / "an"
     result = runner.invoke(
         app, ["analyse", "--compare", str(tmp_path), "--out", str(out), "--no-progress"]

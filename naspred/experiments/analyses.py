@@ -66,6 +66,7 @@ from naspred.errors import InvalidInputError, NaspredError, UnknownNameError
 from naspred.experiments.units import MemorySink, Unit, run_units
 from naspred.metrics import spearman
 from naspred.reports.analyses import write_analyses
+from naspred.reports.compare import LIVE
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +82,8 @@ NONE_OPS = frozenset({"none", "zero"})
 SKIP_OPS = frozenset({"skip_connect", "skip", "identity"})
 #: NAS-Bench-Graph's message-passing layers: graph convolutions, counted as convolutions.
 GRAPH_CONVS = frozenset({"gat", "gcn", "gin", "cheb", "sage", "arma", "graph"})
+#: The bias table's row of accuracy on the archs every analysed proxy scores.
+TARGET_SCORED = f"{TARGET} (scored archs)"
 #: Archs per cell of the (acc, p_i, p_j) table that :func:`default_bins` keeps on average.
 ARCHS_PER_CELL = 5
 
@@ -390,7 +393,10 @@ def bias_table(task: Task, properties: pd.DataFrame, proxies: Sequence[str]) -> 
         proxies: the proxies (held by the task).
 
     Returns:
-        One row per variable (``val_accuracy``, then ``proxies``): a column per
+        One row per variable (``val_accuracy``; :data:`TARGET_SCORED`, accuracy on the
+        archs where every proxy has a finite score, when those are under 95% of the
+        archs with an accuracy; then
+        ``proxies``): a column per
         property, ``n`` (archs with a finite value of the row's variable and of every
         property), and the left-out counts ``n_failed``, ``n_nonfinite``,
         ``n_missing``.
@@ -399,16 +405,26 @@ def bias_table(task: Task, properties: pd.DataFrame, proxies: Sequence[str]) -> 
     props = properties.to_numpy(dtype=float)
     props_ok = np.all(np.isfinite(props), axis=1)
     acc = np.asarray(task.val_accuracy, dtype=float)
+    # accuracy on the archs every proxy scores too: the like-for-like row where the
+    # proxies cover fewer archs than the task (Suite-Zero's 491 of 15,625)
+    scored = np.all([_usable(task, p) for p in proxies], axis=0) if proxies else props_ok
+    variables = [TARGET]
+    # (not for a few failures: 9,444 of 9,445 archs tell nothing new)
+    if 0 < int((scored & props_ok).sum()) < 0.95 * int((np.isfinite(acc) & props_ok).sum()):
+        variables.append(TARGET_SCORED)
     rows = []
-    for name in [TARGET, *proxies]:
-        values = (
-            acc if name == TARGET else np.where(_usable(task, name), task.proxies[name], np.nan)
-        )
+    for name in [*variables, *proxies]:
+        if name == TARGET:
+            values = acc
+        elif name == TARGET_SCORED:
+            values = np.where(scored, acc, np.nan)
+        else:
+            values = np.where(_usable(task, name), task.proxies[name], np.nan)
         row: dict[str, object] = {"variable": name}
         for col in properties.columns:
             row[col] = spearman(values, properties[col].to_numpy(dtype=float))
         row["n"] = int((np.isfinite(values) & props_ok).sum())
-        if name == TARGET:
+        if name in (TARGET, TARGET_SCORED):
             row |= {"n_failed": 0, "n_nonfinite": int((~np.isfinite(acc)).sum()), "n_missing": 0}
         else:
             row |= _counts(task, name, everything)
@@ -525,9 +541,9 @@ def load_compare_tasks(path: str | Path) -> list[Task]:
     with every proxy it compared (the new one, the stored baselines, the live ones)
     on the archs it drew.
 
-    A score the new proxy or a live baseline failed on (``failures.csv``) is a
-    recorded failure of that proxy; any other NaN is a NaN score (a stored
-    baseline's failures are NaN in ``scores.csv``, as Suite-Zero's -1e8 is read).
+    A score the new proxy (the first proxy column) or a live baseline (``<name>
+    (live)``) failed on (``failures.csv``) is a recorded failure of that proxy; any
+    other NaN is a NaN score (``scores.csv`` holds a stored baseline's failures as NaN).
 
     Args:
         path: the compare output directory, or a file in it (its
@@ -557,6 +573,7 @@ def load_compare_tasks(path: str | Path) -> list[Task]:
         )
     failures = directory / "failures.csv"
     failed = pd.read_csv(failures) if failures.is_file() else pd.DataFrame()
+    new = str(scores.columns[3]) if len(scores.columns) > 3 else ""  # compare's order
     tasks = []
     for name, part in scores.groupby("task", sort=False):
         space, dataset, variant, target = _split_name(str(name))
@@ -565,7 +582,9 @@ def load_compare_tasks(path: str | Path) -> list[Task]:
         marks: dict[str, np.ndarray] = {}
         if not failed.empty:
             for proxy, group in failed[failed["arch"].astype(str).isin(keys)].groupby("proxy"):
-                label = proxy if proxy in proxies else f"{proxy} (live)"
+                # compare names its failures by proxy: the new one's column is its name,
+                # a live baseline's carries the suffix
+                label = proxy if proxy == new else f"{proxy}{LIVE}"
                 if label in proxies:
                     marks[label] = np.isin(keys, group["arch"].astype(str).to_numpy())
         tasks.append(

@@ -166,8 +166,10 @@ def _method() -> str:
     return (
         "The analyses of NAS-Bench-Suite-Zero (Krishnakumar et al., NeurIPS 2022 Datasets "
         "and Benchmarks), by `naspred.experiments.analyses` (its docstring states the "
-        "method). **Bias**: Spearman of accuracy (first row) and of each proxy with "
-        "architecture properties: params and FLOPs (millions, the space's counter), and "
+        "method). **Bias**: Spearman of accuracy (first row; `val_accuracy (scored archs)`: "
+        "on the archs where every proxy has a score, where those are under 95% of the "
+        "archs) and of each proxy with architecture properties: params and FLOPs "
+        "(millions; the task's stored values, else the space's counter), and "
         "from the space's DAG view the number of convolutions, pooling ops and skip "
         "connections (as labelled), the depth (most ops on one input-to-output path "
         "through non-`none` ops) and the width (most ops of that live graph on one "
@@ -273,9 +275,11 @@ def _summary(tasks: Sequence[Task], study: AnalysesResults) -> list[str]:
     """Per task: the proxies that follow size most, and the most informative pair."""
     rows = []
     for task in tasks:
-        bias = study.bias[task.name].drop(index=TARGET, errors="ignore")
-        drop = [p for p in ("params", "flops") if p in bias.index]
-        bias = bias.drop(index=drop)  # params follows params: no news
+        bias = study.bias[task.name]
+        bias = bias[[not str(v).startswith(TARGET) for v in bias.index]]
+        # params follows params, and so do compare's "params (live)" and "params (stored)"
+        drop = [p for p in bias.index if str(p).split(" (")[0] in ("params", "flops")]
+        bias = bias.drop(index=drop)
         row: dict[str, object] = {"task": task.name}
         if "params" in bias and "flops" in bias and len(bias):
             size = bias[["params", "flops"]].abs().max(axis=1).sort_values(ascending=False)
@@ -310,15 +314,13 @@ def _summary(tasks: Sequence[Task], study: AnalysesResults) -> list[str]:
 
 def _bias_figure(bias: pd.DataFrame, name: str, path: Path) -> Path:
     values = bias.drop(columns=["n", "n_failed", "n_nonfinite", "n_missing"])
-    values.index = [
-        f"{v} (target, n={int(n):,})" if v == TARGET else f"{v} (n={int(n):,})"
-        for v, n in zip(bias.index, bias["n"], strict=True)
-    ]
+    targets = sum(str(v).startswith(TARGET) for v in bias.index)
+    values.index = [f"{v} (n={int(n):,})" for v, n in zip(bias.index, bias["n"], strict=True)]
     return correlation_heatmap(
         values,
         path,
-        title=f"Bias, {name}: Spearman with arch properties",
-        rule_after_row=1,
+        title=f"Bias, {name}: Spearman with arch properties\n(target rows above the line)",
+        rule_after_row=targets,
     )
 
 
