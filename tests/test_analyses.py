@@ -284,3 +284,23 @@ def test_imagenet_task_names_keep_their_dataset(tmp_path: Path) -> None:
     (task,) = load_compare_tasks(tmp_path)
     assert (task.dataset, task.variant, task.main_target) == ("ImageNet16-120", "lc", "train_time")
     assert replace(task).name == "nasbench201/ImageNet16-120-lc@train_time"
+
+
+def test_grafs_valid_cells_have_a_live_path_and_bins_can_be_set(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    graf = shared_data / "graf"
+    if not (graf / "nb201_valid_nets.csv").is_file():
+        pytest.skip(f"GRAF release not found at {graf}")
+    (task,) = load_tasks(["nasbench201/cifar10-graf"], graf=graf, cells="valid")
+    assert task.name == "nasbench201/cifar10-graf-valid"
+    sub = task.subset(np.arange(300))
+    props = arch_properties(sub)
+    # a valid cell has no unreachable op, so some op path joins input and output
+    assert (props["depth"] >= 1).all() and (props["width"] >= 1).all()
+    study = run_analyses(
+        [sub], tmp_path / "g", proxies=["jacov", "synflow"], bins=3, progress=False
+    )
+    info = study.information[sub.name]
+    assert info.bins == 3 and info.h_acc == pytest.approx(math.log(3), abs=1e-3)
+    assert list(study.bias[sub.name].index) == ["val_accuracy", "jacov", "synflow"]
