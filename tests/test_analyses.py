@@ -189,7 +189,13 @@ def test_analyse_end_to_end_on_the_embedded_task(lc_task: Task, tmp_path: Path) 
     result = runner.invoke(app, ["analyse", "-t", LC, "--out", str(out), "--no-progress"])
     assert result.exit_code == 0, result.output
     where = out / "nasbench201__cifar10-lc"
-    for name in ("analyses.md", "bias.csv", "information.csv", "corrected.csv"):
+    for name in (
+        "analyses.md",
+        "bias.csv",
+        "information.csv",
+        "corrected.csv",
+        "information_bins.csv",
+    ):
         assert (out / name).is_file() and (where / name).is_file(), name
     for name in ("bias.png", "information.png"):
         assert (where / name).stat().st_size > 10_000, name
@@ -211,6 +217,9 @@ def test_analyse_end_to_end_on_the_embedded_task(lc_task: Task, tmp_path: Path) 
     assert corrected.at["synflow", "spearman_before"] == pytest.approx(
         spearman(lc_task.val_accuracy, lc_task.proxies["synflow"]), abs=1e-5
     )
+    sens = pd.read_csv(where / "information_bins.csv").set_index("bins")
+    assert list(sens.index) == sorted({k - 1, k, k + 1, 2 * k})
+    assert sens.at[k, "mi_single"] == pytest.approx(diag["mi"].max(), abs=1e-5)
     md = (out / "analyses.md").read_text()
     assert "## Summary" in md and "equal-frequency" in md and str(tmp_path) not in md
 

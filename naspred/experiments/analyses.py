@@ -198,26 +198,35 @@ def arch_properties(task: Task) -> pd.DataFrame:
             ) from None
         rows.append(dag_properties(dag.adjacency, dag.ops))
     frame = pd.DataFrame(rows, index=list(task.keys), columns=list(DAG_PROPERTIES))
-    counted: dict[str, np.ndarray] = {}
-    if hasattr(space, "complexity"):
+    stored: dict[str, np.ndarray] = {}
+    for name in ("params", "flops"):
+        if name in task.proxies:
+            values = np.asarray(task.proxies[name], dtype=float)
+            stored[name] = np.where(task.has_proxy(name) & np.isfinite(values), values, np.nan)
+    # the stored value first: it describes the network the task trained (the counter
+    # builds the benchmark's network, which for NB101/NB301 takes a build per arch)
+    cost = dict(stored)
+    lacking = np.flatnonzero(
+        ~np.all([np.isfinite(stored[c]) if c in stored else np.zeros(len(task), bool)
+                 for c in ("params", "flops")], axis=0)
+    )  # fmt: skip
+    if lacking.size and hasattr(space, "complexity"):
         try:
-            values = np.array([space.complexity(a, task.dataset) for a in archs], dtype=float)
-            counted = {"params": values[:, 0], "flops": values[:, 1]}
+            counted = np.array(
+                [space.complexity(archs[i], task.dataset) for i in lacking], dtype=float
+            )
         except (InvalidInputError, KeyError) as err:
             # a dataset the counter has no network for (AnalogNAS-Bench's)
             log.warning("%s: no params/FLOPs counter (%s)", task.name, err)
-    cost: dict[str, np.ndarray] = {}
-    for name in ("params", "flops"):
-        stored = np.full(len(task), np.nan)
-        if name in task.proxies:
-            values = np.asarray(task.proxies[name], dtype=float)
-            stored = np.where(task.has_proxy(name) & np.isfinite(values), values, np.nan)
-        if name in counted:
-            # the stored value first: it describes the network the task trained
-            cost[name] = np.where(np.isfinite(stored), stored, counted[name])
-        elif name in task.proxies:
-            cost[name] = stored
         else:
+            for j, name in enumerate(("params", "flops")):
+                column = cost.get(name, np.full(len(task), np.nan)).copy()
+                column[lacking] = np.where(
+                    np.isfinite(column[lacking]), column[lacking], counted[:, j]
+                )
+                cost[name] = column
+    for name in ("params", "flops"):
+        if name not in cost:
             log.warning("%s: no %s, stored or counted, for space %s", task.name, name, task.space)
     for name in ("flops", "params"):
         if name in cost:
@@ -366,6 +375,49 @@ def information_matrix(
                 h_acc = entropy(y)
     frame = lambda m: pd.DataFrame(m, index=names, columns=names)  # noqa: E731
     return Information(frame(mi), frame(shuffled), frame(n), n_bins, h_acc)
+
+
+def bin_sensitivity(
+    task: Task, proxies: Sequence[str], bins: int, *, seed: int = 0
+) -> pd.DataFrame:
+    """Whether the information analysis's answer holds at other bin counts: the most
+    informative proxy and pair at ``bins - 1``, ``bins``, ``bins + 1`` and ``2 * bins``
+    bins per variable (at least 2), beside the shuffled-accuracy floor of each, which
+    grows with the bins as the pair table thins out.
+
+    Args:
+        task: the task.
+        proxies: the proxies (held by the task).
+        bins: the bin count the study used.
+        seed: the permutation of the shuffled reference.
+
+    Returns:
+        One row per bin count: ``bins``, ``best_single`` and its ``mi_single``,
+        ``best_pair`` (``a + b``), its ``mi_pair`` and ``shuffled_pair``, and the
+        largest shuffled value over all pairs (``max_shuffled_pair``).
+    """
+    rows = []
+    for k in sorted({max(2, bins - 1), bins, bins + 1, 2 * bins}):
+        info = information_matrix(task, proxies, bins=k, seed=seed)
+        mi = info.mi.to_numpy()
+        names = list(info.mi.index)
+        diag = np.diag(mi)
+        row: dict[str, object] = {"bins": k}
+        if np.isfinite(diag).any():
+            i = int(np.nanargmax(diag))
+            row |= {"best_single": names[i], "mi_single": float(diag[i])}
+        off = np.where(np.triu(np.ones_like(mi, dtype=bool), 1), mi, np.nan)
+        if np.isfinite(off).any():
+            i, j = np.unravel_index(int(np.nanargmax(off)), off.shape)
+            shuffled = info.shuffled.to_numpy()
+            row |= {
+                "best_pair": f"{names[i]} + {names[j]}",
+                "mi_pair": float(off[i, j]),
+                "shuffled_pair": float(shuffled[i, j]),
+                "max_shuffled_pair": float(np.nanmax(np.where(np.isfinite(off), shuffled, np.nan))),
+            }
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
 # ---- bias and bias correction ------------------------------------------------------
@@ -615,6 +667,7 @@ class AnalysesStudy:
     bias: dict[str, pd.DataFrame]
     information: dict[str, Information]
     corrected: dict[str, pd.DataFrame]
+    sensitivity: dict[str, pd.DataFrame] = field(default_factory=dict)
     files: list[Path] = field(default_factory=list)
 
 
@@ -638,10 +691,12 @@ def chosen_proxies(tasks: Sequence[Task], proxies: Sequence[str] | None) -> dict
 def _analyse_task(task: Task, proxies: list[str], bins: int | None, seed: int) -> dict[str, object]:
     """One unit: the three analyses of one task."""
     props = arch_properties(task)
+    info = information_matrix(task, proxies, bins=bins, seed=seed)
     return {
         "properties": props,
         "bias": bias_table(task, props, proxies),
-        "information": information_matrix(task, proxies, bins=bins, seed=seed),
+        "information": info,
+        "sensitivity": bin_sensitivity(task, proxies, info.bins, seed=seed),
         "corrected": bias_corrected(task, props, proxies)
         if {"params", "flops"} <= set(props.columns)
         else None,
@@ -699,6 +754,7 @@ def run_analyses(
         bias={n: r["bias"] for n, r in rows.items()},
         information={n: r["information"] for n, r in rows.items()},
         corrected={n: r["corrected"] for n, r in rows.items() if r["corrected"] is not None},
+        sensitivity={n: r["sensitivity"] for n, r in rows.items()},
     )
     study.files += write_analyses(study, tasks, out_dir, title=title)
     log.info("analyses: wrote %d files to %s", len(study.files), out_dir)

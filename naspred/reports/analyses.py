@@ -12,6 +12,8 @@ In the output directory:
   two singles), archs used and bins per variable;
 - ``corrected.csv`` -- one row per (task, proxy): Spearman with accuracy before and
   after params and FLOPs are regressed out;
+- ``information_bins.csv`` -- one row per (task, bin count): the most informative
+  proxy and pair at the study's bin count and at others, with their shuffled floor;
 - ``<space>__<dataset>/`` per task: the same three tables for that task alone as CSV
   and in its ``analyses.md``, ``bias.png`` (proxies x properties, accuracy first)
   and ``information.png`` (the mutual-information heatmap).
@@ -44,6 +46,8 @@ OUTPUTS = (
     "*/bias.csv",
     "*/information.csv",
     "*/corrected.csv",
+    "information_bins.csv",
+    "*/information_bins.csv",
     "*/bias.png",
     "*/information.png",
 )
@@ -64,6 +68,7 @@ class AnalysesResults(Protocol):
     bias: dict[str, pd.DataFrame]
     information: dict[str, Any]
     corrected: dict[str, pd.DataFrame]
+    sensitivity: dict[str, pd.DataFrame]
 
 
 def slug(task_name: str) -> str:
@@ -109,7 +114,7 @@ def write_analyses(
     Returns:
         The files written, as installed in ``out_dir``.
     """
-    bias_all, info_all, corr_all = [], [], []
+    bias_all, info_all, corr_all, sens_all = [], [], [], []
     sections: list[str] = []
     with output_dir(out_dir, owns=OUTPUTS) as out:
         files: list[Path] = []
@@ -129,7 +134,13 @@ def write_analyses(
                 corr_all.append(corrected.assign(task=name))
             files.append(_bias_figure(bias, name, where / "bias.png"))
             files.append(_information_figure(info, name, where / "information.png"))
-            section = _task_section(task, study.properties[name], bias, info, info_long, corrected)
+            sensitivity = study.sensitivity.get(name)
+            if sensitivity is not None:
+                files.append(write_csv(sensitivity, where / "information_bins.csv"))
+                sens_all.append(sensitivity.assign(task=name))
+            section = _task_section(
+                task, study.properties[name], bias, info, info_long, corrected, sensitivity
+            )
             files.append(
                 write_text(
                     "\n".join([f"# {title}: {name}", "", _method(), "", *section]),
@@ -140,6 +151,7 @@ def write_analyses(
         files.append(write_csv(_first(bias_all, "task"), out / "bias.csv"))
         files.append(write_csv(_first(info_all, "task"), out / "information.csv"))
         files.append(write_csv(_first(corr_all, "task"), out / "corrected.csv"))
+        files.append(write_csv(_first(sens_all, "task"), out / "information_bins.csv"))
         summary = _summary(tasks, study)
         files.append(
             write_text(
@@ -196,6 +208,7 @@ def _task_section(
     info: Any,
     info_long: pd.DataFrame,
     corrected: pd.DataFrame | None,
+    sensitivity: pd.DataFrame | None = None,
 ) -> list[str]:
     where = slug(task.name)
     lines = [
@@ -244,7 +257,24 @@ def _task_section(
             f"Figure: `{where}/information.png` (diagonal: one proxy; off-diagonal: the pair).",
             "",
         ]
-    if corrected is not None:
+    if sensitivity is not None and len(sensitivity):
+        lines += [
+            "Other bin counts (does the answer depend on the binning?): the most informative "
+            "proxy and pair at each, and the shuffled-accuracy floor of that pair and the "
+            "largest over all pairs, which grows as the pair table thins out.",
+            "",
+            format_table(sensitivity, ".3f", index=False),
+            "",
+        ]
+    if corrected is None:
+        lines += [
+            "## Bias-corrected",
+            "",
+            "No params or FLOPs for this task's archs (no stored values, no counter for "
+            f"space `{task.space}`): nothing to regress out.",
+            "",
+        ]
+    else:
         shown = corrected.set_index("proxy")[
             [
                 "n",
