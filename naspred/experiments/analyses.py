@@ -373,7 +373,10 @@ def information_matrix(
             shuffled[i, j] = shuffled[j, i] = mutual_information(rng.permutation(y), x)
             if rows.size == filled.min():
                 h_acc = entropy(y)
-    frame = lambda m: pd.DataFrame(m, index=names, columns=names)  # noqa: E731
+
+    def frame(values: np.ndarray) -> pd.DataFrame:
+        return pd.DataFrame(values, index=names, columns=names)
+
     return Information(frame(mi), frame(shuffled), frame(n), n_bins, h_acc)
 
 
