@@ -4,9 +4,10 @@ Krishnakumar, White, Zela, Tu, Safari and Hutter, "NAS-Bench-Suite-Zero: Acceler
 Research on Zero Cost Proxies", NeurIPS 2022 Datasets and Benchmarks track, asked of
 each proxy which architecture properties it follows (section 4, "biases") and which
 proxies carry information about accuracy that the others lack (section 5). Their
-notebooks (github.com/automl/NASLib, branch ``zerocost``, commit 8c45f19d:
-``plotting/BiasExperiments.ipynb`` and ``plotting/PlotMutualInformation.ipynb``) were
-read to follow the method; the code here is our own. Three analyses, per task:
+notebooks (github.com/automl/NASLib, branch ``zerocost``:
+``plotting/BiasExperiments.ipynb`` at commit 8c45f19d and
+``plotting/PlotMutualInformation.ipynb`` at commit 7989ad22) were read to follow the
+method; the code here is our own. Three analyses, per task:
 
 1. **bias** (:func:`bias_table`): each proxy's Spearman with architecture properties
    -- ``params`` and ``flops`` (the task's stored values, else the space's own
