@@ -84,7 +84,8 @@ def test_the_path_options_are_where_expected() -> None:
     assert _having("--keys-file") == ["make-benchmark", "proxies compute"]
     assert _having("--store") == ["predictors", "tradeoff"]
     assert set(_having("--out")) == {
-        "compare", "correlations", "make-benchmark", "predictors", "proxies compute", "tradeoff",
+        "analyse", "compare", "correlations", "make-benchmark", "predictors", "proxies compute",
+        "tradeoff",
     }  # fmt: skip
 
 

@@ -54,7 +54,7 @@ def no_suite_zero_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_every_command_is_registered_under_the_one_handler() -> None:
     assert set(COMMANDS) == {
-        "tasks", "correlations", "compare", "predictors", "tradeoff",
+        "tasks", "correlations", "compare", "analyse", "predictors", "tradeoff",
         "proxies list", "proxies compute", "make-benchmark",
         "data list", "data fetch", "data path",
     }  # fmt: skip

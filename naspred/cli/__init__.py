@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 import typer
 
+from naspred.cli.analyse import analyse
 from naspred.cli.command import NaspredCommand
 from naspred.cli.compare import compare
 from naspred.cli.correlations import correlations
@@ -69,6 +70,7 @@ def _register(group: typer.Typer, name: str, function: Callable[..., None]) -> N
 _register(app, "tasks", tasks)
 _register(app, "correlations", correlations)
 _register(app, "compare", compare)
+_register(app, "analyse", analyse)
 _register(app, "predictors", predictors)
 _register(app, "tradeoff", tradeoff)
 _register(proxies_app, "list", list_proxies)

@@ -41,6 +41,10 @@ def correlation_heatmap(
     vmin: float = -1.0,
     vmax: float = 1.0,
     cbar_label: str = "Spearman",
+    cmap: str = "RdBu_r",
+    center: float | None = 0.0,
+    rule_after_row: int | None = None,
+    outline_diagonal: bool = False,
 ) -> Path:
     """Annotated heatmap of a (possibly non-square) correlation table.
 
@@ -55,6 +59,13 @@ def correlation_heatmap(
         vmin: value at the bottom of the colour scale.
         vmax: value at the top of the colour scale.
         cbar_label: label of the colour bar.
+        cmap: the colour map (a diverging one for correlations, a sequential one
+            for quantities that start at 0 such as mutual information).
+        center: the value at the colour map's centre (None: none, for sequential maps).
+        rule_after_row: draw a black line under this many rows, setting them off
+            (a target row above the proxies' rows); None: no line.
+        outline_diagonal: outline the diagonal cells (a square matrix whose diagonal
+            holds another quantity than the rest).
 
     Returns:
         ``path``.
@@ -75,14 +86,21 @@ def correlation_heatmap(
         ax=ax,
         annot=annot.to_numpy(),
         fmt="",
-        cmap="RdBu_r",
+        cmap=cmap,
         vmin=vmin,
         vmax=vmax,
-        center=0.0,
+        center=center,
         linewidths=0.5,
         annot_kws={"fontsize": 7 if counts is None else 6},
         cbar_kws={"label": cbar_label},
     )
+    if rule_after_row is not None:
+        ax.axhline(rule_after_row, color="black", lw=1.5)
+    if outline_diagonal:
+        from matplotlib.patches import Rectangle
+
+        for i in range(min(rows, cols)):
+            ax.add_patch(Rectangle((i, i), 1, 1, fill=False, edgecolor="black", lw=1.2))
     ax.set_title(title)
     ax.set_xticklabels(ax.get_xticklabels(), rotation=45, ha="right")
     ax.set_yticklabels(ax.get_yticklabels(), rotation=0)
