@@ -237,3 +237,24 @@ def test_pairwise_ranking_loss_ranks(name: str, fast: dict, nb201: NB201Split, r
     # measured on this split: mlp 0.650 (0.652 with its l1 loss), gcn 0.680 (0.467 with
     # mse at these 40 epochs)
     assert tau > random_tau + 0.25 and tau > 0.55, f"{name}: tau {tau:.3f}"
+
+
+def test_batched_ensemble_equals_members_trained_one_by_one(nb201: NB201Split) -> None:
+    from naspred.predictors._nn import predict_network, train_network, train_networks
+
+    rng = np.random.default_rng(0)
+    X, z = rng.normal(size=(70, 12)).astype(np.float32), rng.normal(size=70)
+    together = train_networks(X, z, [8, 8], seeds=[3, 4, 5], epochs=5, batch_size=16)
+    for seed, member in zip([3, 4, 5], together, strict=True):
+        alone = train_network(X, z, [8, 8], seed=seed, epochs=5, batch_size=16)
+        np.testing.assert_allclose(predict_network(member, X), predict_network(alone, X), atol=1e-6)
+    # BANANAS' members are the MLPs of seeds seed + i on the same encoding
+    archs, y = nb201.pick(nb201.train[:60]), nb201.y[nb201.train[:60]]
+    test = nb201.pick(nb201.test[:40])
+    ens = make_predictor("bananas", seed=7, ensemble_size=3, epochs=5).fit(archs, y)
+    mean, _ = ens.query_dist(test)
+    singles = [
+        make_predictor("mlp", seed=7 + i, encoding="path", epochs=5).fit(archs, y).query(test)
+        for i in range(3)
+    ]
+    np.testing.assert_allclose(mean, np.mean(singles, axis=0), rtol=1e-5)

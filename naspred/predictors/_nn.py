@@ -94,7 +94,7 @@ def train_network(
     """Train a :class:`FeedForward` regressor with Adam; fully determined by ``seed``.
 
     Torch's global random state is forked and restored, so training leaves no
-    trace in other code's random streams.
+    trace in other code's random streams. One member of :func:`train_networks`.
 
     Args:
         X: features, ``(n, d)``.
@@ -117,25 +117,105 @@ def train_network(
     Raises:
         InvalidInputError: an unknown ``loss`` or ``activation``.
     """
+    (model,) = train_networks(
+        X,
+        z,
+        hidden,
+        seeds=[seed],
+        activation=activation,
+        epochs=epochs,
+        lr=lr,
+        batch_size=batch_size,
+        weight_decay=weight_decay,
+        loss=loss,
+        threads=threads,
+    )
+    return model
+
+
+def train_networks(
+    X: np.ndarray,
+    z: np.ndarray,
+    hidden: Sequence[int],
+    *,
+    seeds: Sequence[int],
+    activation: str = "relu",
+    epochs: int = 200,
+    lr: float = 0.01,
+    batch_size: int = 32,
+    weight_decay: float = 0.0,
+    loss: str = "l1",
+    threads: int | None = 1,
+) -> list[FeedForward]:
+    """One :class:`FeedForward` per seed, all trained at once as one stacked model.
+
+    Member ``i`` is initialised from ``seeds[i]`` and sees the minibatches in the
+    order ``seeds[i]`` draws, exactly as if trained alone; the members' weights are
+    stacked along a leading axis and run with ``torch.func.vmap``, so one forward
+    and backward per step serves the whole ensemble (Adam, elementwise, then
+    updates each member as its own optimiser would). The same predictions as
+    training them one by one, to float rounding, in a fraction of the time.
+
+    Args:
+        X: features, ``(n, d)``.
+        z: targets, ``(n,)``.
+        hidden: widths of the hidden layers.
+        seeds: one seed per member (initialisation and minibatch order).
+        activation: ``"relu"`` or ``"tanh"``.
+        epochs: passes over the data.
+        lr: Adam's learning rate.
+        batch_size: minibatch size.
+        weight_decay: Adam's L2 weight decay.
+        loss: ``"l1"``, ``"mse"`` or ``"pairwise"`` (:mod:`naspred.predictors._losses`).
+        threads: torch's intra-op threads for the duration (restored after); None:
+            as they are.
+
+    Returns:
+        The trained networks, in ``seeds`` order, in eval mode.
+
+    Raises:
+        InvalidInputError: an unknown ``loss`` or ``activation``, or no seeds.
+    """
+    from torch.func import functional_call, stack_module_state, vmap
+
+    if not len(seeds):
+        raise InvalidInputError("train_networks needs at least one seed")
     loss_fn = get_loss(loss)
     Xt = torch.as_tensor(X, dtype=torch.float32)
     zt = torch.as_tensor(z, dtype=torch.float32)
     n = len(Xt)
     with torch.random.fork_rng(devices=[]), torch_threads(threads):
-        torch.manual_seed(seed)
-        model = FeedForward(Xt.shape[1], hidden, activation)
-        opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
-        order = torch.Generator().manual_seed(seed)
-        model.train()
+        members = []
+        for seed in seeds:
+            torch.manual_seed(seed)
+            members.append(FeedForward(Xt.shape[1], hidden, activation))
+        params, _ = stack_module_state(members)
+        skeleton = members[0]
+
+        def one(p: dict[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
+            return functional_call(skeleton, p, (x,))
+
+        def forward(p: dict[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
+            if len(seeds) == 1:  # vmap's overhead doubles a lone network's time
+                return one({k: v[0] for k, v in p.items()}, x[0])[None]
+            return vmap(one)(p, x)
+
+        opt = torch.optim.Adam(list(params.values()), lr=lr, weight_decay=weight_decay)
+        orders = [torch.Generator().manual_seed(seed) for seed in seeds]
         for _ in range(int(epochs)):
-            perm = torch.randperm(n, generator=order)
+            perms = torch.stack([torch.randperm(n, generator=g) for g in orders])
             for start in range(0, n, batch_size):
-                idx = perm[start : start + batch_size]
+                idx = perms[:, start : start + batch_size]
                 opt.zero_grad()
-                loss_fn(model(Xt[idx]), zt[idx]).backward()
+                pred = forward(params, Xt[idx])
+                target = zt[idx]
+                # each member's own loss; their sum gives each member its own gradient
+                sum(loss_fn(pred[m], target[m]) for m in range(len(seeds))).backward()
                 opt.step()
-    model.eval()
-    return model
+        for m, member in enumerate(members):
+            member.load_state_dict({k: v[m].detach().clone() for k, v in params.items()})
+            member.eval()
+    return members
 
 
 @torch.no_grad()

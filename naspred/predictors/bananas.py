@@ -14,7 +14,7 @@ import numpy as np
 
 from naspred.errors import InvalidInputError
 from naspred.predictors._encoded import EncodedProbabilisticPredictor
-from naspred.predictors._nn import FeedForwardPredictor, predict_network, train_network
+from naspred.predictors._nn import FeedForwardPredictor, predict_network, train_networks
 from naspred.predictors._params import model_param
 from naspred.predictors.registry import register_predictor
 
@@ -44,9 +44,8 @@ class BananasPredictor(FeedForwardPredictor, EncodedProbabilisticPredictor):
             raise InvalidInputError(
                 f"ensemble_size must be >= 2 for an uncertainty, got {self.ensemble_size}"
             )
-        return [
-            train_network(X, z, seed=self.seed + i, **params) for i in range(self.ensemble_size)
-        ]
+        seeds = [self.seed + i for i in range(self.ensemble_size)]
+        return train_networks(X, z, seeds=seeds, **params)
 
     def _predict_model_dist(self, model: Any, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         preds = np.stack([predict_network(m, X) for m in model])
