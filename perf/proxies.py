@@ -3,7 +3,8 @@
 Prints, per device (CPU, and CUDA when available):
 
 1. archs/second for each proxy alone and for all proxies together (one shared
-   engine call), over ``--archs-per-proxy`` archs;
+   engine call), over ``--archs-per-proxy`` archs; and for the whole set, the
+   shared engine against one proxy at a time (median seconds per arch, ratio);
 2. the speed target of issue 4: the seven proxies grad_norm + snip + grasp +
    fisher + jacov + plain + synflow, batch 64, with the shared engine
    (``score_archs(..., share=True)``) against our one-proxy-at-a-time path
@@ -51,7 +52,7 @@ from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils.flop_counter import flop_registry
 
 from naspred.data.images import BatchProvider
-from naspred.proxies import proxy_names, score_archs
+from naspred.proxies import own_batch_sizes, proxy_names, score_archs
 from naspred.proxies.engine import build_initialised
 from naspred.spaces.nasbench201 import NasBench201Arch, NasBench201Space
 from naspred.spaces.pooling import ValidAvgPool2d
@@ -77,16 +78,42 @@ def _sync(device: str) -> None:
 
 def per_proxy(space, archs, batch, device: str) -> None:
     names = [n for n in proxy_names() if not n.startswith("_")]
+    pool = BatchProvider.from_source("cifar10", npz=NPZ if NPZ.is_file() else None)
+    own = {n: pool.batch(n, seed=0) for n in own_batch_sizes(names, len(batch[0]))}
     print(f"\n## archs/second per proxy ({device}, {len(archs)} archs, batch {len(batch[0])})")
     print("| proxy | archs/s | s/arch |\n|---|---:|---:|")
     for name in [*names, "ALL together"]:
         chosen = names if name == "ALL together" else [name]
         _sync(device)
         t0 = time.perf_counter()
-        score_archs(space, archs, chosen, "cifar10", batch, seed=0, device=device)
+        score_archs(space, archs, chosen, "cifar10", batch, seed=0, device=device, batches=own)
         _sync(device)
         dt = time.perf_counter() - t0
         print(f"| {name} | {len(archs) / dt:.2f} | {dt / len(archs):.3f} |")
+
+
+def whole_set(space, archs, batch, device: str) -> float:
+    """Every registered proxy on each arch, the shared engine against one proxy at a
+    time (each its own network copy and passes), alternating arch by arch: median
+    seconds per arch and the ratio. Proxies with a batch of their own get it."""
+    names = [n for n in proxy_names() if not n.startswith("_")]
+    x, y = batch
+    pool = BatchProvider.from_source("cifar10", npz=NPZ if NPZ.is_file() else None)
+    own = {n: pool.batch(n, seed=0) for n in own_batch_sizes(names, len(x))}
+    times: dict[bool, list[float]] = {True: [], False: []}
+    for arch in archs:
+        for share in (True, False):
+            _sync(device)
+            t0 = time.perf_counter()
+            score_archs(space, [arch], names, "cifar10", batch, seed=0, device=device,
+                        share=share, batches=own)  # fmt: skip
+            _sync(device)
+            times[share].append(time.perf_counter() - t0)
+    shared, alone = float(np.median(times[True])), float(np.median(times[False]))
+    print(f"\n## every proxy ({len(names)}), {device}, batch {len(x)}, {len(archs)} archs")
+    print(f"shared engine {shared:.2f} s/arch, one proxy at a time {alone:.2f} s/arch "
+          f"(medians); ratio {alone / shared:.2f}x")  # fmt: skip
+    return alone / shared
 
 
 def target(space, archs, batch, device: str) -> float:
@@ -201,10 +228,10 @@ def dense_conv_rate(batch: int, device: str, repeats: int = 5) -> float:
     times = []
     for _ in range(repeats):
         _sync(device)
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         run()
         _sync(device)
-        times.append(time.perf_counter() - t0)
+        times.append(time.process_time() - t0)
     return counter.flops / float(np.median(times))
 
 
@@ -240,18 +267,19 @@ def reference_and_limit(space, archs, batch, device: str, reference: Path) -> No
     rows = []
     diffs: dict[str, list[float]] = {n: [] for n in SEVEN}
     for arch in archs:
+        # process CPU seconds: on a shared machine wall time counts others' load too
         _sync(device)
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         ours, _ = score_archs(space, [arch], SEVEN, "cifar10", (x, y), seed=0, device=device)
         _sync(device)
-        t_ours = time.perf_counter() - t0
+        t_ours = time.process_time() - t0
         counter = _ExecutedFlops()
         with counter:
             score_archs(space, [arch], SEVEN, "cifar10", (x, y), seed=0, device=device)
         net = build_initialised(space, arch, "cifar10", 0, device)
         net.get_prunable_copy = types.MethodType(prunable_copy, net)
         _sync(device)
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         theirs = {}
         for name in SEVEN:
             # a fresh input per measure: the reference accumulates jacob_cov's input grad
@@ -261,7 +289,7 @@ def reference_and_limit(space, archs, batch, device: str, reference: Path) -> No
             )
             theirs[name] = value if name == "jacov" else float(sum(t.detach().sum() for t in value))
         _sync(device)
-        t_ref = time.perf_counter() - t0
+        t_ref = time.process_time() - t0
         theirs["synflow"] = float(np.log(theirs["synflow"])) if theirs["synflow"] > 0 else np.nan
         for name in SEVEN:
             a, b = float(ours[name][0]), float(theirs[name])
@@ -269,7 +297,8 @@ def reference_and_limit(space, archs, batch, device: str, reference: Path) -> No
         limit = counter.flops / rate
         rows.append((arch.to_key(), t_ours, t_ref, limit, counter.flops))
     print(f"\n## against the reference (zero-cost-nas) and the dense-conv limit, {device}, "
-          f"batch {len(x)}, {torch.get_num_threads()} threads, {len(rows)} archs")  # fmt: skip
+          f"batch {len(x)}, {torch.get_num_threads()} threads, {len(rows)} archs; "
+          "process CPU seconds (the rate too)")  # fmt: skip
     print(
         f"dense 3x3 conv forward+backward rate at the NB201 stage shapes: {rate / 1e9:.2f} GFLOP/s"
     )
@@ -320,6 +349,8 @@ def main() -> None:
         if not args.skip_per_proxy:
             per_proxy(space, archs[: args.archs_per_proxy], batch, device)
         target(space, archs, batch, device)
+        if not args.skip_per_proxy:
+            whole_set(space, archs[: args.archs_per_proxy], batch, device)
         if args.pool_repeats:
             pooling(space, batch, device, args.pool_repeats)
         if args.reference is not None:
