@@ -34,6 +34,7 @@ from naspred.proxies import (  # noqa: E402, F401  isort: skip
     params,
     plain,
     snip,
+    swap,
     synflow,
     te_nas,
     voting,
