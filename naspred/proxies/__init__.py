@@ -35,6 +35,7 @@ from naspred.proxies import (  # noqa: E402, F401  isort: skip
     params,
     plain,
     snip,
+    swap,
     synflow,
     te_nas,
     voting,
