@@ -50,7 +50,10 @@ def make_benchmark(
     channels: Annotated[
         int, typer.Option("--channels", "-C", help="Channels of the first stage (NB201: 16).")
     ] = 16,
-    cells: Annotated[int, typer.Option("--cells", "-N", help="Cells per stage (NB201: 5).")] = 5,
+    # not --cells: every other command's --cells chooses which archs count
+    cells: Annotated[
+        int, typer.Option("--cells-per-stage", "-N", help="Cells per stage (NB201: 5).")
+    ] = 5,
     image_size: Annotated[int, typer.Option(help="Downsample images to this side.")] = 32,
     train_size: Annotated[
         int | None,
