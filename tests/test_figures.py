@@ -304,3 +304,18 @@ def test_figures_name_what_a_retargeted_task_ranks_by(tmp_path, monkeypatch):
     assert (layout.counts.loc["train_time", label]) == 200
     md = (tmp_path / "correlations.md").read_text()
     assert "Spearman with `train_time` (in `val_accuracy`'s place" in md
+
+
+def test_the_search_curves_legend_lies_outside_the_data():
+    from naspred.reports.figures import draw_search_curves
+
+    curves = pd.read_csv(ROOT / "tables" / "nas_loop" / "nas_loop_curves.csv")
+    fig = draw_search_curves(curves, title="t", optimum=91.57, skip_first=10)
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    fig.draw(renderer)
+    [ax] = fig.axes
+    methods = list(dict.fromkeys(curves["method"]))
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == [*methods, "best in benchmark"]
+    legend = ax.get_legend().get_window_extent(renderer)
+    assert not legend.overlaps(ax.get_window_extent(renderer))
