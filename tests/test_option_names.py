@@ -78,9 +78,8 @@ def test_cells_chooses_archs_everywhere_and_cells_per_stage_sizes_the_network() 
     assert "No such option: --cells" in result.output
 
 
-def test_both_spellings_reach_the_networks_cells_per_stage(
-    shared_data, tmp_path, monkeypatch
-) -> None:
+def _protocol_of(shared_data, tmp_path, monkeypatch, *flags: str):
+    """The training protocol make-benchmark would run with ``flags``."""
     import naspred.experiments.lc_benchmark as lc_benchmark
 
     seen = []
@@ -89,13 +88,43 @@ def test_both_spellings_reach_the_networks_cells_per_stage(
         pass
 
     def capture(space, out, source, protocol, **kwargs):
-        seen.append(protocol.N)
+        seen.append(protocol)
         raise Stop  # the run itself is tested in test_learning_curves.py
 
     monkeypatch.setattr(lc_benchmark, "make_benchmark", capture)
     npz = str(shared_data / "cifar10_sample.npz")
-    for flag, value in (("-N", "2"), ("--cells-per-stage", "3")):
-        args = ["make-benchmark", "--out", str(tmp_path / "c.jsonl"), "--n-archs", "1"]
-        result = runner.invoke(app, [*args, "--npz", npz, flag, value])
-        assert isinstance(result.exception, Stop), result.output
-    assert seen == [2, 3]
+    args = ["make-benchmark", "--out", str(tmp_path / "c.jsonl"), "--n-archs", "1", "--npz", npz]
+    result = runner.invoke(app, [*args, *flags], env={"COLUMNS": "400"})
+    if not isinstance(result.exception, Stop):
+        return result
+    [protocol] = seen
+    return protocol
+
+
+def test_both_spellings_reach_the_networks_cells_per_stage(
+    shared_data, tmp_path, monkeypatch
+) -> None:
+    for flag, value in (("-N", 2), ("--cells-per-stage", 3)):
+        assert _protocol_of(shared_data, tmp_path, monkeypatch, flag, str(value)).N == value
+
+
+def test_image_counts_are_named_apart_from_the_training_set_sizes(
+    shared_data, tmp_path, monkeypatch
+) -> None:
+    # --train-sizes counts archs (predictors, tradeoff); make-benchmark counts images
+    options = _options()
+    assert set(options["--train-sizes"]) == {"predictors", "tradeoff"}
+    assert set(options["--train-images"]) == set(options["--val-images"]) == {"make-benchmark"}
+    new = _protocol_of(shared_data, tmp_path, monkeypatch, "--train-images", "256",
+                       "--val-images", "64")  # fmt: skip
+    assert (new.train_size, new.val_size) == (256, 64)
+    # the earlier spellings are still read, hidden from the help page
+    old = _protocol_of(shared_data, tmp_path, monkeypatch, "--train-size", "256",
+                       "--val-size", "64")  # fmt: skip
+    assert (old.train_size, old.val_size) == (256, 64)
+    page = runner.invoke(app, ["make-benchmark", "--help"], env={"COLUMNS": "400"}).output
+    assert "--train-images" in page and "--train-size " not in page and "--val-size" not in page
+    both = _protocol_of(shared_data, tmp_path, monkeypatch, "--train-images", "256",
+                        "--train-size", "128")  # fmt: skip
+    assert both.exit_code == 2
+    assert "error: give --train-images alone (--train-size is its earlier spelling)" in both.output
