@@ -611,7 +611,7 @@ def test_workers_of_a_killed_make_benchmark_die_with_it(shared_data: Path, tmp_p
     cmd = [
         sys.executable, "-m", "naspred", "make-benchmark", "--out", str(tmp_path / "c.jsonl"),
         "--n-archs", "4", "--npz", str(shared_data / "cifar10_sample.npz"), "--epochs", "50",
-        "-C", "4", "-N", "1", "--image-size", "8", "--train-size", "256", "--val-size", "64",
+        "-C", "4", "-N", "1", "--image-size", "8", "--train-images", "256", "--val-images", "64",
         "--backend", "local", "--n-jobs", "2", "--no-progress",
     ]  # fmt: skip
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}

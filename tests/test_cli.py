@@ -77,6 +77,9 @@ def test_shared_options_have_one_spelling_and_help_shows_defaults() -> None:
     assert spelled["seed"] == {("--seed",)} and spelled["seeds"] == {("--seeds",)}
     assert spelled["npz"] == {("--npz",)} and spelled["data_root"] == {("--data-root",)}
     assert spelled["device"] == {("--device",)}
+    # --cells chooses archs; make-benchmark's network size is named apart
+    assert spelled["cells"] == {("--cells",)}
+    assert spelled["cells_per_stage"] == {("--cells-per-stage", "-N")}
     # every command that takes images takes them the same way
     takes_images = {n for n, c in COMMANDS.items() if "npz" in {p.name for p in c.params}}
     assert takes_images == {"compare", "proxies compute", "make-benchmark"}

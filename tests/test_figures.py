@@ -267,3 +267,55 @@ def test_correlation_markdown_names_the_ground_truth_it_ranks_against():
         "`pgd@Linf_eps-1.0` (in `val_accuracy`'s place)"
     )
     assert "each task's ground truth" in _ground_truth([base, latency])
+
+
+def test_figures_name_what_a_retargeted_task_ranks_by(tmp_path, monkeypatch):
+    # a retargeted task keeps the target itself among its targets: the ground truth in
+    # val_accuracy's place is labelled apart from it, negated for a cost, never as
+    # val_accuracy (which it no longer holds)
+    import naspred.reports.correlations as report
+
+    drawn = {}
+
+    def spy(real):
+        def draw(data, path, *, title, **kwargs):
+            drawn[Path(path).name] = (data, title)
+            return real(data, path, title=title, **kwargs)
+
+        return draw
+
+    monkeypatch.setattr(report, "triangle_heatmap", spy(report.triangle_heatmap))
+    monkeypatch.setattr(report, "correlation_heatmap", spy(report.correlation_heatmap))
+    [lc] = load_tasks(["nasbench201/cifar10-lc"])
+    task = lc.subset(np.arange(200)).retarget("train_time")
+    run_correlation_study([task], tmp_path, progress=False)
+    label = "-train_time (ground truth)"
+    _, title = drawn["spearman.png"]
+    assert f"Spearman with {label}" in title and TARGET not in title
+    for name in ("nasbench201__cifar10-lc@train_time.png", "heatmap_mean.png"):
+        layout, title = drawn[name]
+        names = [*layout.values.columns, *layout.values.index]
+        assert names[0] == label and TARGET not in names, name
+        assert TARGET not in title
+    layout, _ = drawn["nasbench201__cifar10-lc@train_time.png"]
+    # the target's own column, beside its negation in val_accuracy's place
+    assert layout.values.loc["train_time", label] == pytest.approx(-1.0)
+    # the figures' n are unchanged by the new label
+    assert (layout.counts.loc["train_time", label]) == 200
+    md = (tmp_path / "correlations.md").read_text()
+    assert "Spearman with `train_time` (in `val_accuracy`'s place" in md
+
+
+def test_the_search_curves_legend_lies_outside_the_data():
+    from naspred.reports.figures import draw_search_curves
+
+    curves = pd.read_csv(ROOT / "tables" / "nas_loop" / "nas_loop_curves.csv")
+    fig = draw_search_curves(curves, title="t", optimum=91.57, skip_first=10)
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    fig.draw(renderer)
+    [ax] = fig.axes
+    methods = list(dict.fromkeys(curves["method"]))
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == [*methods, "best in benchmark"]
+    legend = ax.get_legend().get_window_extent(renderer)
+    assert not legend.overlaps(ax.get_window_extent(renderer))

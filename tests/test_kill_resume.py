@@ -158,8 +158,8 @@ def test_killed_compare_resumes_to_the_uninterrupted_tables(shared_data, tmp_pat
 def _benchmark(out: Path, npz: str) -> list[str]:
     return [
         *NASPRED, "make-benchmark", "--out", str(out), "--n-archs", "6", "--npz", npz,
-        "--epochs", "1", "--batch-size", "64", "-C", "8", "-N", "1", "--train-size", "128",
-        "--val-size", "64", "--backend", "serial", "--no-progress",
+        "--epochs", "1", "--batch-size", "64", "-C", "8", "-N", "1", "--train-images", "128",
+        "--val-images", "64", "--backend", "serial", "--no-progress",
     ]  # fmt: skip
 
 

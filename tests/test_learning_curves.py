@@ -288,8 +288,8 @@ def test_cli_make_benchmark_resumes_without_retraining(
     npz = shared_data / json.loads(before.splitlines()[0])["data"]["source"]
     args = [
         "make-benchmark", "--out", str(path), "--n-archs", "3", "--npz", str(npz),
-        "--epochs", "2", "--batch-size", "64", "-C", "8", "-N", "1", "--train-size", "256",
-        "--val-size", "128", "--backend", "serial", "--no-progress",
+        "--epochs", "2", "--batch-size", "64", "-C", "8", "-N", "1", "--train-images", "256",
+        "--val-images", "128", "--backend", "serial", "--no-progress",
     ]  # fmt: skip
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output

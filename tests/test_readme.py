@@ -15,6 +15,7 @@ import io
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -90,8 +91,19 @@ def _run(command: str, shared: Path, cwd: Path) -> subprocess.CompletedProcess:
     )
 
 
+def _git_status() -> str | None:
+    """The checkout's ``git status``, or None where the tests run outside one."""
+    if not (ROOT / ".git").exists() or shutil.which("git") is None:
+        return None
+    return subprocess.run(
+        ["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=all"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+
+
 @pytest.mark.parametrize("command", [c for c in _commands() if not c.startswith(SLOW)])
 def test_command_runs(command: str, shared_data: Path, tmp_path: Path) -> None:
+    status = _git_status()
     done = _run(command, shared_data, tmp_path)
     assert done.returncode == 0, done.stderr[-2000:]
     if command.startswith("naspred tasks"):  # the task table, with what the source holds
@@ -102,6 +114,16 @@ def test_command_runs(command: str, shared_data: Path, tmp_path: Path) -> None:
     if command.startswith("naspred correlations"):
         written = sorted(p.relative_to(tmp_path).parts[0] for p in tmp_path.rglob("*.md"))
         assert set(written) == {"my_tables" if "--out my_tables" in command else "results"}
+    if command == _commands()[0] and status is not None:
+        # the main job, run in a checkout, leaves `git status` clean: it touched nothing
+        # there, and what it wrote here would be ignored there
+        assert _git_status() == status
+        written = [str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file()]
+        ignored = subprocess.run(
+            ["git", "-C", str(ROOT), "check-ignore", "--no-index", "--stdin"],
+            input="\n".join(written), capture_output=True, text=True,
+        ).stdout.split()  # fmt: skip
+        assert written and sorted(ignored) == sorted(written)
 
 
 @pytest.mark.slow

@@ -50,15 +50,26 @@ def make_benchmark(
     channels: Annotated[
         int, typer.Option("--channels", "-C", help="Channels of the first stage (NB201: 16).")
     ] = 16,
-    cells: Annotated[int, typer.Option("--cells", "-N", help="Cells per stage (NB201: 5).")] = 5,
+    # not --cells: every other command's --cells chooses which archs count
+    cells_per_stage: Annotated[
+        int, typer.Option("--cells-per-stage", "-N", help="Cells per stage (NB201: 5).")
+    ] = 5,
     image_size: Annotated[int, typer.Option(help="Downsample images to this side.")] = 32,
-    train_size: Annotated[
+    # images, not --train-sizes: that counts training archs in predictors and tradeoff
+    train_images: Annotated[
         int | None,
         typer.Option(help="Train on a subset of this many images.", show_default="all"),
     ] = None,
-    val_size: Annotated[
+    val_images: Annotated[
         int | None,
         typer.Option(help="Validate on a subset of this many images.", show_default="all"),
+    ] = None,
+    # the earlier spellings, still read
+    train_size: Annotated[
+        int | None, typer.Option("--train-size", hidden=True, help="Read as --train-images.")
+    ] = None,
+    val_size: Annotated[
+        int | None, typer.Option("--val-size", hidden=True, help="Read as --val-images.")
     ] = None,
     proxy: Annotated[
         list[str] | None,
@@ -101,10 +112,10 @@ def make_benchmark(
         augment=augment,
         crop_padding=crop_padding,
         C=channels,
-        N=cells,
+        N=cells_per_stage,
         image_size=image_size,
-        train_size=train_size,
-        val_size=val_size,
+        train_size=_either(train_images, train_size, "--train-images", "--train-size"),
+        val_size=_either(val_images, val_size, "--val-images", "--val-size"),
         proxies=tuple(opt.split_list(proxy)),
     )
     source = DataSource(
@@ -134,3 +145,10 @@ def make_benchmark(
         f"{len(task)} archs x {task.n_epochs} epochs in {out}: final val accuracy "
         f"{acc.min():.2f}-{acc.max():.2f}% (median {float(np.median(acc)):.2f})"
     )
+
+
+def _either(value: int | None, alias: int | None, name: str, alias_name: str) -> int | None:
+    """The value of an option given by its name or by its earlier spelling, not both."""
+    if value is not None and alias is not None:
+        raise InvalidInputError(f"give {name} alone ({alias_name} is its earlier spelling)")
+    return value if value is not None else alias

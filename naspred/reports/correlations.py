@@ -18,6 +18,7 @@ In the output directory:
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Sequence
 from pathlib import Path
@@ -28,7 +29,7 @@ from tqdm.auto import tqdm
 
 from naspred.benchmarks.task import TARGET, Task, is_cost
 from naspred.reports.figures import correlation_heatmap, triangle_heatmap
-from naspred.reports.heatmap_layout import lower_triangle
+from naspred.reports.heatmap_layout import TriangleLayout, lower_triangle
 from naspred.reports.output import output_dir, relocate
 from naspred.reports.tables import THIN_TEST_SET, format_table, write_csv, write_text
 
@@ -103,18 +104,23 @@ def write_correlation_tables(
             write_csv(study.ranks, out / "mean_rank.csv"),
             write_csv(_long_cross(study.cross, counts), out / "cross_spearman.csv"),
         ]
+        truth = _truth_label(tasks)
         if not study.table.empty:
             used = study.pivot("n")
             files.append(
                 correlation_heatmap(
                     study.pivot("spearman"),
                     out / "spearman.png",
-                    title=f"{title}: Spearman with {TARGET} (archs used)",
+                    title=f"{title}: Spearman with {truth} (archs used)",
                     counts=used,
                 )
             )
             figures.append(
-                ("spearman.png", f"Spearman with `{TARGET}`, proxy x task", _span(used, "archs"))
+                (
+                    "spearman.png",
+                    f"Spearman with {_ground_truth(tasks)}, proxy x task",
+                    _span(used, "archs"),
+                )
             )
         targets = {t.name: [TARGET, *t.targets] for t in tasks}
         bar = tqdm(study.cross.items(), desc="heatmaps", unit="task", disable=not progress)
@@ -122,7 +128,10 @@ def write_correlation_tables(
             if len(matrix) < 2:
                 log.info("no heatmap for %s: it has %s alone", name, list(matrix.index))
                 continue
-            layout = lower_triangle(matrix, counts[name], targets.get(name, [TARGET]))
+            layout = _relabel_truth(
+                lower_triangle(matrix, counts[name], targets.get(name, [TARGET])),
+                _truth_label([t for t in tasks if t.name == name]),
+            )
             file = f"heatmaps/{name.replace('/', '__')}.png"
             files.append(
                 triangle_heatmap(layout, out / file, title=f"Spearman, {name} (archs per pair)")
@@ -130,12 +139,12 @@ def write_correlation_tables(
             n = _span(layout.counts.where(~layout.mask), "archs per pair")
             figures.append((file, f"cross-correlations, {name}", n))
         if len(study.mean_cross) >= 2:
-            layout = lower_triangle(study.mean_cross, mean_count, [TARGET])
+            layout = _relabel_truth(lower_triangle(study.mean_cross, mean_count, [TARGET]), truth)
             files.append(
                 triangle_heatmap(
                     layout,
                     out / "heatmap_mean.png",
-                    title=f"Mean Spearman over tasks, {TARGET} and proxies (n = tasks per cell)",
+                    title=f"Mean Spearman over tasks, {truth} and proxies (n = tasks per cell)",
                     count_label="n={}",
                     cbar_label="mean Spearman",
                 )
@@ -169,6 +178,30 @@ def _long_cross(cross: dict[str, pd.DataFrame], counts: dict[str, pd.DataFrame])
                     {"task": task, "a": a, "b": b, "spearman": matrix.at[a, b], "n": n.at[a, b]}
                 )
     return pd.DataFrame(rows)
+
+
+def _truth_label(tasks: Sequence[Task]) -> str:
+    """The figures' name for what ``val_accuracy`` holds: itself, or the target a
+    retargeted task ranks by, marked so that it is told apart from that target's own
+    column (which a retargeted task keeps) and, for a cost, shown negated."""
+    held = {t.main_target for t in tasks}
+    if held == {""} or not held:
+        return TARGET
+    if len(held) > 1:
+        return "ground truth"
+    target = held.pop()
+    return f"-{target} (ground truth)" if is_cost(target) else f"{target} (ground truth)"
+
+
+def _relabel_truth(layout: TriangleLayout, label: str) -> TriangleLayout:
+    if label == TARGET:
+        return layout
+    names = {TARGET: label}
+    return dataclasses.replace(
+        layout,
+        values=layout.values.rename(index=names, columns=names),
+        counts=layout.counts.rename(index=names, columns=names),
+    )
 
 
 def _ground_truth(tasks: Sequence[Task]) -> str:

@@ -260,6 +260,47 @@ def metric_vs_size(
     return _save(fig, _prepare(path), dpi=120)
 
 
+def draw_search_curves(
+    curves: pd.DataFrame,
+    *,
+    title: str,
+    ylabel: str = "best validation accuracy found (%)",
+    optimum: float | None = None,
+    skip_first: int = 0,
+) -> Figure:
+    """Best-so-far (mean ± standard error band) against queries, one line per method;
+    the legend sits right of the axes, outside the data.
+
+    Args:
+        curves: rows of ``method``, ``query``, ``mean``, ``sem``
+            (:func:`naspred.reports.nas_loop.search_curves`).
+        title: the figure title.
+        ylabel: label of the accuracy axis.
+        optimum: the best accuracy in the benchmark, drawn as a dotted line.
+        skip_first: hide the first queries, where random draws swamp the scale.
+
+    Returns:
+        The figure, with one axes.
+    """
+    fig = Figure(figsize=(9.5, 4.5), layout="constrained")
+    ax = fig.subplots()
+    for method, curve in curves.groupby("method", sort=False):
+        curve = curve[curve["query"] > skip_first]
+        x, mean = curve["query"].to_numpy(), curve["mean"].to_numpy()
+        sem = np.nan_to_num(curve["sem"].to_numpy())
+        (line,) = ax.plot(x, mean, label=str(method), linewidth=1.6)
+        ax.fill_between(x, mean - sem, mean + sem, color=line.get_color(), alpha=0.2, linewidth=0)
+    if optimum is not None:
+        ax.axhline(optimum, color="black", linestyle=":", linewidth=1, label="best in benchmark")
+    ax.set_xlabel("oracle queries (archs trained)")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    # beside the axes: inside, it covers the early queries or the plateau of some method
+    ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
+    return fig
+
+
 def plot_search_curves(
     curves: pd.DataFrame,
     path: str | Path,
@@ -269,7 +310,7 @@ def plot_search_curves(
     optimum: float | None = None,
     skip_first: int = 0,
 ) -> Path:
-    """Best-so-far (mean ± standard error band) against queries, one line per method.
+    """Write :func:`draw_search_curves` as a PNG.
 
     Args:
         curves: rows of ``method``, ``query``, ``mean``, ``sem``
@@ -284,21 +325,9 @@ def plot_search_curves(
         ``path``.
     """
     path = _prepare(path)
-    fig = Figure(figsize=(7.0, 4.5))
-    ax = fig.subplots()
-    for method, curve in curves.groupby("method", sort=False):
-        curve = curve[curve["query"] > skip_first]
-        x, mean = curve["query"].to_numpy(), curve["mean"].to_numpy()
-        sem = np.nan_to_num(curve["sem"].to_numpy())
-        (line,) = ax.plot(x, mean, label=str(method), linewidth=1.6)
-        ax.fill_between(x, mean - sem, mean + sem, color=line.get_color(), alpha=0.2, linewidth=0)
-    if optimum is not None:
-        ax.axhline(optimum, color="black", linestyle=":", linewidth=1, label="best in benchmark")
-    ax.set_xlabel("oracle queries (archs trained)")
-    ax.set_ylabel(ylabel)
-    ax.set_title(title)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="lower right")
+    fig = draw_search_curves(
+        curves, title=title, ylabel=ylabel, optimum=optimum, skip_first=skip_first
+    )
     return _save(fig, path, dpi=120)
 
 
