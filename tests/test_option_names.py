@@ -65,7 +65,7 @@ def test_a_shared_option_name_takes_one_kind_of_value() -> None:
 def test_cells_chooses_archs_everywhere_and_cells_per_stage_sizes_the_network() -> None:
     options = _options()
     having = set(options["--cells"])
-    assert having == {"correlations", "compare", "predictors", "tradeoff"}
+    assert having == {"analyse", "correlations", "compare", "predictors", "tradeoff"}
     assert len({p.help for p in options["--cells"].values()}) == 1
     [stage] = options["--cells-per-stage"].values()
     assert set(options["--cells-per-stage"]) == {"make-benchmark"}
