@@ -22,6 +22,7 @@ from naspred.cli.predictors import predictors
 from naspred.cli.proxies import compute, list_proxies
 from naspred.cli.tasks import tasks
 from naspred.cli.tradeoff import tradeoff
+from naspred.cli.transfer import transfer
 
 __all__ = ["app", "main"]
 
@@ -73,6 +74,7 @@ _register(app, "compare", compare)
 _register(app, "analyse", analyse)
 _register(app, "predictors", predictors)
 _register(app, "tradeoff", tradeoff)
+_register(app, "transfer", transfer)
 _register(proxies_app, "list", list_proxies)
 _register(proxies_app, "compute", compute)
 app.add_typer(proxies_app, name="proxies")

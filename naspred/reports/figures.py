@@ -444,3 +444,58 @@ def spearman_ci_figure(table: pd.DataFrame, path: str | Path) -> Path:
         ax.set_xlabel(f"Spearman with {TARGET} (95% bootstrap CI)")
     fig.tight_layout()
     return _save(fig, path, dpi=120)
+
+
+def transfer_figure(summary: pd.DataFrame, path: str | Path) -> Path:
+    """The transfer study's figure: Kendall tau against the number of target archs
+    ``k``, one panel per (source, target) pair, one colour per predictor; ``finetune``
+    solid with ``plain`` as its ``k = 0`` point, ``target-only`` dashed; all at each
+    pair's largest source size, shaded ± one std over seeds; the legend right of the
+    panels, outside the data.
+
+    Args:
+        summary: :func:`naspred.reports.transfer.summarise_transfer` rows (``pair``,
+            ``predictor``, ``mode``, ``train_size``, ``k``, ``kendall_mean``,
+            ``kendall_std``).
+        path: the PNG to write.
+
+    Returns:
+        ``path``.
+    """
+    import seaborn as sns
+
+    pairs = list(dict.fromkeys(summary["pair"]))
+    names = sorted(summary["predictor"].unique())
+    palette = dict(zip(names, sns.color_palette("tab10", len(names)), strict=True))
+    fig = Figure(figsize=(0.6 + 4.0 * len(pairs), 3.6), layout="constrained")
+    axes = fig.subplots(1, len(pairs), squeeze=False, sharey=True).ravel()
+    for ax, pair in zip(axes, pairs, strict=True):
+        part = summary[summary["pair"] == pair]
+        sourced = part[part["mode"] != "target-only"]
+        n = int(sourced["train_size"].max()) if len(sourced) else 0
+        for name in names:
+            mine = part[part["predictor"] == name]
+            tuned = mine[(mine["mode"].isin(["plain", "finetune"])) & (mine["train_size"] == n)]
+            only = mine[mine["mode"] == "target-only"]
+            for line, style, mode in ((tuned, "-", "finetune"), (only, "--", "target-only")):
+                line = line.sort_values("k")
+                if line.empty:
+                    continue
+                std = line["kendall_std"].fillna(0.0)
+                ax.plot(line["k"], line["kendall_mean"], style, marker="o", ms=3,
+                        color=palette[name], label=f"{name}, {mode}")  # fmt: skip
+                ax.fill_between(line["k"], line["kendall_mean"] - std,
+                                line["kendall_mean"] + std, alpha=0.12, color=palette[name])  # fmt: skip
+        ax.set_title(f"{pair}\n(n = {n} source archs)", fontsize=9)
+        ax.set_xlabel("target archs k")
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("Kendall tau on the target")
+    handles, labels = axes[0].get_legend_handles_labels()
+    for ax in axes[1:]:
+        more_h, more_l = ax.get_legend_handles_labels()
+        for h, label in zip(more_h, more_l, strict=True):
+            if label not in labels:
+                handles.append(h)
+                labels.append(label)
+    fig.legend(handles, labels, fontsize=7, loc="outside right upper", frameon=False)
+    return _save(fig, _prepare(path), dpi=120)
