@@ -482,10 +482,10 @@ def transfer_figure(summary: pd.DataFrame, path: str | Path) -> Path:
                 if line.empty:
                     continue
                 std = line["kendall_std"].fillna(0.0)
-                ax.plot(line["k"], line["kendall_mean"], style, marker="o", ms=3,
-                        color=palette[name], label=f"{name}, {mode}")  # fmt: skip
-                ax.fill_between(line["k"], line["kendall_mean"] - std,
-                                line["kendall_mean"] + std, alpha=0.12, color=palette[name])  # fmt: skip
+                mean, colour = line["kendall_mean"], palette[name]
+                ax.plot(line["k"], mean, style, marker="o", ms=3, color=colour,
+                        label=f"{name}, {mode}")  # fmt: skip
+                ax.fill_between(line["k"], mean - std, mean + std, alpha=0.12, color=colour)
         ax.set_title(f"{pair}\n(n = {n} source archs)", fontsize=9)
         ax.set_xlabel("target archs k")
         ax.grid(alpha=0.3)

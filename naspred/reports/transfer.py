@@ -70,8 +70,11 @@ def pair_table(summary: pd.DataFrame) -> pd.DataFrame:
         summary: :func:`summarise_transfer` rows of one pair.
     """
     part = summary.assign(
-        cell=[_mean_std(m, s) for m, s in zip(summary["kendall_mean"], summary["kendall_std"])],
-        column=[_column(m, k) for m, k in zip(summary["mode"], summary["k"])],
+        cell=[
+            _mean_std(m, s)
+            for m, s in zip(summary["kendall_mean"], summary["kendall_std"], strict=True)
+        ],
+        column=[_column(m, k) for m, k in zip(summary["mode"], summary["k"], strict=True)],
     )
     sizes = sorted(part.loc[part["mode"] != "target-only", "train_size"].unique())
     base = part[part["mode"] != "target-only"]
