@@ -467,7 +467,7 @@ def transfer_figure(summary: pd.DataFrame, path: str | Path) -> Path:
     pairs = list(dict.fromkeys(summary["pair"]))
     names = sorted(summary["predictor"].unique())
     palette = dict(zip(names, sns.color_palette("tab10", len(names)), strict=True))
-    fig = Figure(figsize=(0.6 + 4.0 * len(pairs), 3.6), layout="constrained")
+    fig = Figure(figsize=(0.6 + 4.2 * len(pairs), 3.9), layout="constrained")
     axes = fig.subplots(1, len(pairs), squeeze=False, sharey=True).ravel()
     for ax, pair in zip(axes, pairs, strict=True):
         part = summary[summary["pair"] == pair]
@@ -486,7 +486,7 @@ def transfer_figure(summary: pd.DataFrame, path: str | Path) -> Path:
                 ax.plot(line["k"], mean, style, marker="o", ms=3, color=colour,
                         label=f"{name}, {mode}")  # fmt: skip
                 ax.fill_between(line["k"], mean - std, mean + std, alpha=0.12, color=colour)
-        ax.set_title(f"{pair}\n(n = {n} source archs)", fontsize=9)
+        ax.set_title(pair.replace(" -> ", "\n-> ") + f"\n(n = {n} source archs)", fontsize=9)
         ax.set_xlabel("target archs k")
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("Kendall tau on the target")
