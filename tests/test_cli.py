@@ -54,7 +54,7 @@ def no_suite_zero_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_every_command_is_registered_under_the_one_handler() -> None:
     assert set(COMMANDS) == {
-        "tasks", "correlations", "compare", "analyse", "predictors", "tradeoff",
+        "tasks", "correlations", "compare", "analyse", "predictors", "tradeoff", "transfer",
         "proxies list", "proxies compute", "make-benchmark",
         "data list", "data fetch", "data path",
     }  # fmt: skip
@@ -97,11 +97,11 @@ def test_every_command_that_runs_many_units_has_the_parallel_options() -> None:
 
     reference = parallel_options("proxies compute")
     assert reference["ray_address"][:3:2] == (("--ray-address",), "RAY_ADDRESS")
-    for name in ("compare", "predictors", "tradeoff"):
+    for name in ("compare", "predictors", "tradeoff", "transfer"):
         assert parallel_options(name) == reference, name
     defaults = {
         name: {p.name: p.default for p in COMMANDS[name].params if p.name in PARALLEL}
-        for name in ("proxies compute", "compare", "predictors", "tradeoff")
+        for name in ("proxies compute", "compare", "predictors", "tradeoff", "transfer")
     }
     assert defaults == {
         # proxy scores are the same on every backend; the studies time each fit, and
@@ -112,6 +112,8 @@ def test_every_command_that_runs_many_units_has_the_parallel_options() -> None:
         "predictors": {"backend": "serial", "ray_address": None, "n_jobs": None,
                        "torch_threads": 1},
         "tradeoff": {"backend": "serial", "ray_address": None, "n_jobs": None,
+                     "torch_threads": 1},
+        "transfer": {"backend": "serial", "ray_address": None, "n_jobs": None,
                      "torch_threads": 1},
     }  # fmt: skip
 

@@ -111,9 +111,9 @@ def test_both_spellings_reach_the_networks_cells_per_stage(
 def test_image_counts_are_named_apart_from_the_training_set_sizes(
     shared_data, tmp_path, monkeypatch
 ) -> None:
-    # --train-sizes counts archs (predictors, tradeoff); make-benchmark counts images
+    # --train-sizes counts archs (predictors, tradeoff, transfer); make-benchmark counts images
     options = _options()
-    assert set(options["--train-sizes"]) == {"predictors", "tradeoff"}
+    assert set(options["--train-sizes"]) == {"predictors", "tradeoff", "transfer"}
     assert set(options["--train-images"]) == set(options["--val-images"]) == {"make-benchmark"}
     new = _protocol_of(shared_data, tmp_path, monkeypatch, "--train-images", "256",
                        "--val-images", "64")  # fmt: skip

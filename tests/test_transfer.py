@@ -129,7 +129,7 @@ def test_cli_runs_the_study(suite_zero_dir, tmp_path) -> None:
     out, store = tmp_path / "out", tmp_path / "store.jsonl"
     result = CliRunner().invoke(app, [
         "transfer", "--suite-zero-dir", str(suite_zero_dir), "-p", "xgb:n_estimators=30",
-        "--train-sizes", "40", "--target-archs", "10", "--seeds", "0", "--test-size", "200",
+        "--train-sizes", "40", "--finetune-archs", "10", "--seeds", "0", "--test-size", "200",
         "--out", str(out), "--store", str(store), "--no-progress",
     ])  # fmt: skip
     assert result.exit_code == 0, result.output

@@ -11,7 +11,7 @@ from naspred.cli import options as opt
 
 PREDICTORS = "xgb,xgb:encoding=graph_features,rf,wl_gp,gp,mlp"
 TRAIN_SIZES = "100,1000"
-TARGET_ARCHS = "10,50"
+FINETUNE_ARCHS = "10,50"
 SEEDS = "0-4"
 SOURCE = "nasbench201/cifar10"
 TARGETS = "nasbench201/cifar100"
@@ -38,12 +38,12 @@ def transfer(
         list[str] | None,
         opt.int_list_option("--train-sizes", "Source training-set sizes", TRAIN_SIZES),
     ] = None,
-    target_archs: Annotated[
+    finetune_archs: Annotated[
         list[str] | None,
         opt.int_list_option(
-            "--target-archs",
+            "--finetune-archs",
             "Target archs k for fine-tuning and the target-only baseline",
-            TARGET_ARCHS,
+            FINETUNE_ARCHS,
         ),
     ] = None,
     seeds: Annotated[list[str] | None, opt.seeds_option(SEEDS)] = None,
@@ -79,7 +79,7 @@ def transfer(
     specs = opt.predictor_specs(predictor or [PREDICTORS])
     opt.check_predictors(specs)  # before loading tasks: a typo fails at once
     sizes = opt.int_list(train_sizes or [TRAIN_SIZES], "--train-sizes", minimum=1)
-    ks = opt.int_list(target_archs or [TARGET_ARCHS], "--target-archs", minimum=1)
+    ks = opt.int_list(finetune_archs or [FINETUNE_ARCHS], "--finetune-archs", minimum=1)
     seed_list = opt.int_list(seeds or [SEEDS], "--seeds")
     sources = opt.chosen_tasks(
         [source], suite_zero_dir=suite_zero_dir, embedded=None, graf_dir=graf_dir
