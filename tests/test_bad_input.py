@@ -82,10 +82,10 @@ def no_suite_zero_env(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_the_path_options_are_where_expected() -> None:
     # the cases below are enumerated from the CLI; this pins what they cover
     assert _having("--keys-file") == ["make-benchmark", "proxies compute"]
-    assert _having("--store") == ["predictors", "tradeoff"]
+    assert _having("--store") == ["predictors", "tradeoff", "transfer"]
     assert set(_having("--out")) == {
         "analyse", "compare", "correlations", "make-benchmark", "predictors", "proxies compute",
-        "tradeoff",
+        "tradeoff", "transfer",
     }  # fmt: skip
 
 
