@@ -213,3 +213,36 @@ def test_killed_nas_loop_resumes_to_the_uninterrupted_history(suite_zero_dir, tm
     pd.testing.assert_frame_equal(
         pd.read_csv(tmp_path / "killed.csv"), pd.read_csv(tmp_path / "fresh.csv")
     )
+
+
+# ---- transfer --------------------------------------------------------------------------
+
+
+def _transfer(store: Path, out: Path, suite_zero_dir: Path) -> list[str]:
+    return [
+        *NASPRED, "transfer", "--suite-zero-dir", str(suite_zero_dir),
+        "-p", "xgb:n_estimators=30,encoding=graph_features", "--train-sizes", "30,60",
+        "--finetune-archs", "10", "--seeds", "0,1", "--test-size", "200", "--no-progress",
+        "--store", str(store), "--out", str(out),
+    ]  # fmt: skip
+
+
+def test_killed_transfer_resumes_to_the_uninterrupted_result(suite_zero_dir, tmp_path):
+    killed, fresh = tmp_path / "killed.jsonl", tmp_path / "fresh.jsonl"
+    before = kill_after(_transfer(killed, tmp_path / "k", suite_zero_dir), killed, lines=3)
+    assert not (tmp_path / "k").exists()  # killed before its tables
+    run_to_end(_transfer(killed, tmp_path / "k", suite_zero_dir))
+    rows = assert_no_unit_ran_twice(killed, before, "unit")
+    run_to_end(_transfer(fresh, tmp_path / "f", suite_zero_dir))
+    fresh_rows = [json.loads(line) for line in fresh.read_text().splitlines()]
+    # per seed: plain x 2 n, finetune x 2 n, target-only
+    assert len(rows) == len(fresh_rows) == 2 * (2 + 2 + 1)
+    assert 3 <= before.count(b"\n") < len(rows), "the kill should land mid-study"
+    metrics = ["kendall", "spearman", "mae", "fit_archs"]
+    a = pd.DataFrame(rows).set_index("unit").sort_index()[metrics]
+    b = pd.DataFrame(fresh_rows).set_index("unit").sort_index()[metrics]
+    pd.testing.assert_frame_equal(a, b)
+    k = pd.read_csv(tmp_path / "k" / "summary.csv")
+    f = pd.read_csv(tmp_path / "f" / "summary.csv")
+    columns = ["pair", "predictor", "mode", "train_size", "k", "kendall_mean"]
+    pd.testing.assert_frame_equal(k[columns], f[columns])
