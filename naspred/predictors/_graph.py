@@ -304,8 +304,9 @@ class GraphPredictor(Predictor):
 
     def _batched(self, graphs: list[Any]) -> list[Any] | DenseGraphs:
         """``graphs`` as the fitted batching takes them."""
-        self._check_fitted("batching_")
-        return dense_graphs(graphs) if self.batching_ == "dense" else graphs
+        self._check_fitted("vocab_")
+        # a predictor fitted before dense batching existed has no batching_
+        return dense_graphs(graphs) if getattr(self, "batching_", "pyg") == "dense" else graphs
 
     def _predict(self, model: nn.Module, graphs: list[Any], method: str = "forward") -> np.ndarray:
         """:func:`predict_graphs` of ``model`` on ``graphs`` through the fitted batching."""
