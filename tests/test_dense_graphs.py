@@ -156,5 +156,12 @@ def test_auto_rule_and_bad_batching(nb201: NB201Split) -> None:
         .query(big),
         rtol=1e-5,
     )
+    # small but very uneven graphs keep them too: real nodes fill (60 + 3 * 2) / (4 * 60)
+    # of the padded slots; a 60-node chain alone is dense
+    chain = _dag(60, [(i, i + 1) for i in range(59)])
+    uneven = [chain, *[_dag(2, [(0, 1)])] * 3]
+    assert make_predictor("gcn", epochs=1).fit(uneven, np.arange(4.0)).batching_ == "pyg"
+    fits = make_predictor("gcn", epochs=1).fit([chain, chain], np.arange(2.0))
+    assert fits.batching_ == "dense"
     with pytest.raises(InvalidInputError, match="batching must be 'auto', 'dense' or 'pyg'"):
         make_predictor("gcn", batching="sparse").fit(archs, y)

@@ -36,6 +36,8 @@ from naspred.errors import InvalidInputError
 
 #: graphs of at most this many nodes are batched densely by ``batching="auto"``
 DENSE_MAX_NODES = 64
+#: ... and whose real nodes fill at least this share of the padded node slots
+DENSE_MIN_FILL = 0.5
 
 
 @dataclasses.dataclass

@@ -29,11 +29,14 @@ out of them, one batched matrix product per message-passing step. Both feed the
 same networks (same parameters, same ``state_dict``), compute the same function
 (to float rounding) and, for a seed, draw the same initialisation and minibatch
 order. ``batching="auto"`` (the default) is dense when no training graph has
-more than :data:`~naspred.predictors._dense_graphs.DENSE_MAX_NODES` (64) nodes,
-which covers every cell space naspred has (NB201 8 nodes, NB101 at most 7,
-NAS-Bench-Graph 6, DARTS 32): padding costs ``N^2`` per graph and layer, which
-below that size is far cheaper than collation and scatter; larger graphs keep
-the edge-list path.
+more than :data:`~naspred.predictors._dense_graphs.DENSE_MAX_NODES` (64) nodes
+and real nodes fill at least
+:data:`~naspred.predictors._dense_graphs.DENSE_MIN_FILL` (half) of the padded
+node slots, else pyg. That covers every cell space naspred has (NB201: 8 nodes,
+NB101: 2 to 7, NAS-Bench-Graph: 6, DARTS: 32): on graphs this small the fixed
+costs of collation and scatter dominate a step, while the dense products cost
+``N_max^2`` per graph and the node-wise layers run over padded slots too, so
+large or very uneven graphs keep the edge lists.
 """
 
 from __future__ import annotations
@@ -46,7 +49,12 @@ import torch
 from torch import nn
 
 from naspred.errors import InvalidInputError
-from naspred.predictors._dense_graphs import DENSE_MAX_NODES, DenseGraphs, dense_graphs
+from naspred.predictors._dense_graphs import (
+    DENSE_MAX_NODES,
+    DENSE_MIN_FILL,
+    DenseGraphs,
+    dense_graphs,
+)
 from naspred.predictors._losses import get_loss
 from naspred.predictors._nn import torch_threads
 from naspred.predictors.base import ArchLike, DataNeeds, Info, Predictor, check_targets
@@ -242,8 +250,9 @@ class GraphPredictor(Predictor):
         loss: ``"mse"`` on the standardised targets, ``"l1"``, or ``"pairwise"`` (a
             logistic ranking loss over the minibatch's pairs, as BRP-NAS trains on
             pairwise relations; :mod:`naspred.predictors._losses`).
-        batching: ``"auto"`` (dense when no training graph has more than 64 nodes,
-            else torch-geometric's), ``"dense"`` (padded tensors) or ``"pyg"``
+        batching: ``"auto"`` (dense when no training graph has more than 64 nodes
+            and real nodes fill at least half the padded slots, else
+            torch-geometric's), ``"dense"`` (padded tensors) or ``"pyg"``
             (torch-geometric's DataLoader and scatter); see the module docstring.
             Dense and pyg give the same predictions to float rounding.
     """
@@ -299,8 +308,10 @@ class GraphPredictor(Predictor):
             )
         if self.batching != "auto":
             return self.batching
-        largest = max((int(g.num_nodes) for g in graphs), default=0)
-        return "dense" if largest <= DENSE_MAX_NODES else "pyg"
+        sizes = [int(g.num_nodes) for g in graphs]
+        largest = max(sizes, default=0)
+        fill = sum(sizes) / (len(sizes) * largest) if largest else 1.0
+        return "dense" if largest <= DENSE_MAX_NODES and fill >= DENSE_MIN_FILL else "pyg"
 
     def _batched(self, graphs: list[Any]) -> list[Any] | DenseGraphs:
         """``graphs`` as the fitted batching takes them."""
