@@ -28,7 +28,8 @@ scatter over edge lists; ``batching="dense"`` pads all graphs once per fit into
 out of them, one batched matrix product per message-passing step. Both feed the
 same networks (same parameters, same ``state_dict``), compute the same function
 (to float rounding) and, for a seed, draw the same initialisation and minibatch
-order. ``batching="auto"`` (the default) is dense when no training graph has
+order; the dense path also fuses Adam into one kernel (the same update to
+rounding). ``batching="auto"`` (the default) is dense when no training graph has
 more than :data:`~naspred.predictors._dense_graphs.DENSE_MAX_NODES` (64) nodes
 and real nodes fill at least
 :data:`~naspred.predictors._dense_graphs.DENSE_MIN_FILL` (half) of the padded
@@ -152,6 +153,17 @@ def train_graph_network(
     return model
 
 
+def _fused_adam(model: nn.Module, lr: float, weight_decay: float) -> torch.optim.Adam:
+    """Adam over ``model``'s parameters in one fused kernel where torch has it for
+    the CPU (torch >= 2.4): the same update as the per-tensor loop to float
+    rounding, at a quarter of its cost, which on these small networks is a third
+    of a step (GIN: 31 parameter tensors)."""
+    try:
+        return torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay, fused=True)
+    except RuntimeError:
+        return torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+
+
 def _train_dense(
     build: Callable[[], nn.Module],
     graphs: DenseGraphs,
@@ -165,12 +177,13 @@ def _train_dense(
     seed: int,
     threads: int | None,
 ) -> nn.Module:
-    """:func:`train_graph_network` on dense graphs carrying their targets."""
+    """:func:`train_graph_network` on dense graphs carrying their targets (Adam
+    fused into one kernel: :func:`_fused_adam`)."""
     n, size = len(graphs), int(batch_size)
     with torch.random.fork_rng(devices=[]), torch_threads(threads):
         torch.manual_seed(seed)
         model = build()
-        opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+        opt = _fused_adam(model, lr=lr, weight_decay=weight_decay)
         sched = (
             torch.optim.lr_scheduler.CosineAnnealingLR(opt, max(int(epochs), 1)) if cosine else None
         )
