@@ -24,14 +24,16 @@ import torch
 from torch import nn
 
 from naspred.predictors._blr import BayesianLinearRegression, with_bias
-from naspred.predictors._graph import GraphPredictor, add_reverse_edges, predict_graphs
+from naspred.predictors._dense_graphs import DenseGraphs, gcn_conv, last_node, on_nodes
+from naspred.predictors._graph import GraphPredictor, add_reverse_edges
 from naspred.predictors.base import ArchLike, Info, ProbabilisticPredictor
 from naspred.predictors.registry import register_predictor
 
 
 class BonasGCN(nn.Module):
     """GCN layers with batch norm; the last node of each graph (the global node)
-    gives the embedding, a linear layer the prediction."""
+    gives the embedding, a linear layer the prediction; takes a torch-geometric
+    ``Batch`` or :class:`~naspred.predictors._dense_graphs.DenseGraphs`."""
 
     def __init__(self, in_dim: int, hidden: int, num_layers: int, batch_norm: bool) -> None:
         from torch_geometric.nn import GCNConv
@@ -49,6 +51,12 @@ class BonasGCN(nn.Module):
     def embed(self, batch: Any) -> torch.Tensor:
         """One embedding per graph of the batch, ``(graphs, width)``."""
         x = batch.x
+        if isinstance(batch, DenseGraphs):
+            for conv, norm in zip(self.convs, self.norms, strict=True):
+                h = gcn_conv(conv, x, batch.gcn)
+                # batch norm over the real nodes only, as on a torch-geometric Batch
+                x = on_nodes(lambda v, norm=norm: torch.relu(norm(v)), h, batch.mask)
+            return last_node(x, batch.mask)
         for conv, norm in zip(self.convs, self.norms, strict=True):
             x = torch.relu(norm(conv(x, batch.edge_index)))
         # the global node is appended last to every graph
@@ -106,9 +114,8 @@ class BONASPredictor(GraphPredictor, ProbabilisticPredictor):
     def _build(self, in_dim: int) -> nn.Module:
         return BonasGCN(in_dim, self.hidden, self.num_layers, self.batch_norm)
 
-    @staticmethod
-    def _basis(model: nn.Module, graphs: list[Any]) -> np.ndarray:
-        return with_bias(predict_graphs(model, graphs, method="embed"))
+    def _basis(self, model: nn.Module, graphs: list[Any]) -> np.ndarray:
+        return with_bias(self._predict(model, graphs, method="embed"))
 
     def _fit_head(self, graphs: list[Any], z: np.ndarray) -> None:
         self.blr_ = BayesianLinearRegression.fit(self._basis(self.model_, graphs), z)

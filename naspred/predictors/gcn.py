@@ -21,6 +21,7 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
+from naspred.predictors._dense_graphs import DenseGraphs, gcn_conv, masked_mean
 from naspred.predictors._graph import GraphPredictor
 from naspred.predictors.registry import register_predictor
 
@@ -43,9 +44,16 @@ class BiGCNLayer(nn.Module):
         bwd = torch.relu(self.backward_conv(x, edge_index.flip(0)))
         return 0.5 * (fwd + bwd)
 
+    def dense(self, x: torch.Tensor, graphs: DenseGraphs) -> torch.Tensor:
+        """:meth:`forward` on dense node states ``x`` ``(B, N, F)`` of ``graphs``."""
+        fwd = torch.relu(gcn_conv(self.forward_conv, x, graphs.gcn))
+        bwd = torch.relu(gcn_conv(self.backward_conv, x, graphs.gcn_reverse))
+        return 0.5 * (fwd + bwd)
+
 
 class NeuralPredictorGCN(nn.Module):
-    """Bidirectional GCN layers, mean pooling over nodes, a two-layer head."""
+    """Bidirectional GCN layers, mean pooling over nodes, a two-layer head; takes a
+    torch-geometric ``Batch`` or :class:`~naspred.predictors._dense_graphs.DenseGraphs`."""
 
     def __init__(self, in_dim: int, hidden: Sequence[int], head_width: int) -> None:
         super().__init__()
@@ -62,6 +70,10 @@ class NeuralPredictorGCN(nn.Module):
         from torch_geometric.nn import global_mean_pool
 
         x = batch.x
+        if isinstance(batch, DenseGraphs):
+            for layer in self.layers:
+                x = layer.dense(x, batch)
+            return masked_mean(x, batch.mask)
         for layer in self.layers:
             x = layer(x, batch.edge_index)
         return global_mean_pool(x, batch.batch, size=batch.num_graphs)

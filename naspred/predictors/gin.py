@@ -16,6 +16,13 @@ import torch
 from torch import nn
 
 from naspred.errors import InvalidInputError
+from naspred.predictors._dense_graphs import (
+    DenseGraphs,
+    gin_aggregate,
+    masked_mean,
+    masked_sum,
+    on_nodes,
+)
 from naspred.predictors._graph import GraphPredictor, add_reverse_edges
 from naspred.predictors.registry import register_predictor
 
@@ -23,7 +30,8 @@ _POOLS = ("sum", "mean")
 
 
 class GINNetwork(nn.Module):
-    """``num_layers`` GIN layers, per-layer pooling concatenated, an MLP head."""
+    """``num_layers`` GIN layers, per-layer pooling concatenated, an MLP head; takes a
+    torch-geometric ``Batch`` or :class:`~naspred.predictors._dense_graphs.DenseGraphs`."""
 
     def __init__(
         self, in_dim: int, hidden: int, num_layers: int, pooling: str, dropout: float
@@ -56,12 +64,24 @@ class GINNetwork(nn.Module):
         """One embedding per graph of the batch, ``(graphs, width)``."""
         from torch_geometric.nn import global_add_pool, global_mean_pool
 
+        if isinstance(batch, DenseGraphs):
+            return self._embed_dense(batch)
         pool = global_add_pool if self.pooling == "sum" else global_mean_pool
         x = batch.x
         pooled = [pool(x, batch.batch, size=batch.num_graphs)]
         for conv, norm in zip(self.convs, self.norms, strict=True):
             x = torch.relu(norm(conv(x, batch.edge_index)))
             pooled.append(pool(x, batch.batch, size=batch.num_graphs))
+        return torch.cat(pooled, dim=-1)
+
+    def _embed_dense(self, graphs: DenseGraphs) -> torch.Tensor:
+        pool = masked_sum if self.pooling == "sum" else masked_mean
+        x, mask = graphs.x, graphs.mask
+        pooled = [pool(x, mask)]
+        for conv, norm in zip(self.convs, self.norms, strict=True):
+            agg = gin_aggregate(conv, x, graphs.adj)
+            x = on_nodes(lambda h, conv=conv, norm=norm: torch.relu(norm(conv.nn(h))), agg, mask)
+            pooled.append(pool(x, mask))
         return torch.cat(pooled, dim=-1)
 
     def forward(self, batch: Any) -> torch.Tensor:

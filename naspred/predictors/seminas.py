@@ -27,7 +27,6 @@ from typing import Any, ClassVar
 import numpy as np
 
 from naspred.errors import InvalidInputError
-from naspred.predictors._graph import predict_graphs
 from naspred.predictors.base import ArchLike, Info, check_targets, read_archs
 from naspred.predictors.gcn import GCNPredictor
 from naspred.predictors.registry import register_predictor
@@ -127,7 +126,7 @@ class SemiNASPredictor(GCNPredictor):
         pseudo: Any = None
         if m:
             for r in range(int(self.rounds)):
-                pseudo = predict_graphs(model, pool_graphs)
+                pseudo = self._predict(model, pool_graphs)
                 start = copy.deepcopy(model) if self.warm_start else None
                 model = self._train(
                     graphs * repeat + pool_graphs,
