@@ -76,10 +76,8 @@ def _sync(device: str) -> None:
         torch.cuda.synchronize()
 
 
-def per_proxy(space, archs, batch, device: str) -> None:
+def per_proxy(space, archs, batch, own, device: str) -> None:
     names = [n for n in proxy_names() if not n.startswith("_")]
-    pool = BatchProvider.from_source("cifar10", npz=NPZ if NPZ.is_file() else None)
-    own = {n: pool.batch(n, seed=0) for n in own_batch_sizes(names, len(batch[0]))}
     print(f"\n## archs/second per proxy ({device}, {len(archs)} archs, batch {len(batch[0])})")
     print("| proxy | archs/s | s/arch |\n|---|---:|---:|")
     for name in [*names, "ALL together"]:
@@ -92,14 +90,12 @@ def per_proxy(space, archs, batch, device: str) -> None:
         print(f"| {name} | {len(archs) / dt:.2f} | {dt / len(archs):.3f} |")
 
 
-def whole_set(space, archs, batch, device: str) -> float:
+def whole_set(space, archs, batch, own, device: str) -> float:
     """Every registered proxy on each arch, the shared engine against one proxy at a
     time (each its own network copy and passes), alternating arch by arch: median
     seconds per arch and the ratio. Proxies with a batch of their own get it."""
     names = [n for n in proxy_names() if not n.startswith("_")]
     x, y = batch
-    pool = BatchProvider.from_source("cifar10", npz=NPZ if NPZ.is_file() else None)
-    own = {n: pool.batch(n, seed=0) for n in own_batch_sizes(names, len(x))}
     times: dict[bool, list[float]] = {True: [], False: []}
     for arch in archs:
         for share in (True, False):
@@ -345,6 +341,8 @@ def main() -> None:
     space = NasBench201Space()
     provider = BatchProvider.from_source("cifar10", npz=args.npz if args.npz.is_file() else None)
     batch = provider.batch(args.batch, seed=args.seed)
+    # the batches proxies whose papers fix their size draw, from the same images
+    own = {n: provider.batch(n, seed=args.seed) for n in own_batch_sizes(proxy_names(), args.batch)}
     devices = ["cpu", "cuda"] if args.device == "all" else [args.device]
     if not torch.cuda.is_available():
         devices = [d for d in devices if d != "cuda"]
@@ -355,10 +353,10 @@ def main() -> None:
         warm = archs[:1]  # first call pays one-off costs (allocator, kernels)
         score_archs(space, warm, SEVEN, "cifar10", batch, seed=0, device=device)
         if not args.skip_per_proxy:
-            per_proxy(space, archs[: args.archs_per_proxy], batch, device)
+            per_proxy(space, archs[: args.archs_per_proxy], batch, own, device)
         target(space, archs, batch, device)
         if not args.skip_per_proxy:
-            whole_set(space, archs[: args.archs_per_proxy], batch, device)
+            whole_set(space, archs[: args.archs_per_proxy], batch, own, device)
         if args.pool_repeats:
             pooling(space, batch, device, args.pool_repeats)
         if args.reference is not None:

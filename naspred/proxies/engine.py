@@ -134,6 +134,25 @@ def own_batch_sizes(proxies: Iterable[str], batch_size: int | None = None) -> li
     return sorted(s for s in sizes if s is not None)
 
 
+def gaussian_weights_(
+    net: nn.Module, gen: torch.Generator, norms: tuple[type[nn.Module], ...]
+) -> nn.Module:
+    """Conv and linear weights N(0, 1) drawn from ``gen`` in module order, their biases
+    0, and the affine ``norms`` layers weight 1 / bias 0 (in place): the Gaussian
+    re-initialisation of Zen-NAS and SWAP, each naming the norm layers its authors'
+    code resets."""
+    with torch.no_grad():
+        for m in net.modules():
+            if isinstance(m, (nn.Conv2d, nn.Linear)):
+                m.weight.copy_(torch.randn(m.weight.shape, generator=gen))
+                if m.bias is not None:
+                    m.bias.zero_()
+            elif isinstance(m, norms) and getattr(m, "weight", None) is not None:
+                m.weight.fill_(1.0)
+                m.bias.zero_()
+    return net
+
+
 def prunable_layers(net: nn.Module) -> list[nn.Module]:
     """The conv and linear layers, in module order: the layers the reference
     implementation sums its per-layer metrics over."""

@@ -73,7 +73,7 @@ import torch
 from torch import nn
 
 from naspred.errors import InvalidInputError
-from naspred.proxies.engine import ProxyContext, register
+from naspred.proxies.engine import ProxyContext, gaussian_weights_, register
 
 _PAPER = "Peng et al., ICLR 2024 (SWAP-NAS)"
 
@@ -102,16 +102,7 @@ def gaussian_init(net: nn.Module, seed: int) -> nn.Module:
         seed: seeds a CPU generator, so the draws do not depend on the device.
     """
     gen = torch.Generator(device="cpu").manual_seed(int(seed))
-    with torch.no_grad():
-        for m in net.modules():
-            if isinstance(m, (nn.Conv2d, nn.Linear)):
-                m.weight.copy_(torch.randn(m.weight.shape, generator=gen))
-                if m.bias is not None:
-                    m.bias.zero_()
-            elif isinstance(m, (nn.BatchNorm2d, nn.GroupNorm)) and m.weight is not None:
-                m.weight.fill_(1.0)
-                m.bias.zero_()
-    return net
+    return gaussian_weights_(net, gen, norms=(nn.BatchNorm2d, nn.GroupNorm))
 
 
 def pattern_codes(net: nn.Module, x: torch.Tensor) -> torch.Tensor:

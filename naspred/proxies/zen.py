@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from naspred.errors import InvalidInputError
-from naspred.proxies.engine import ProxyContext, register
+from naspred.proxies.engine import ProxyContext, gaussian_weights_, register
 
 _MIXUP = 1e-2
 
@@ -33,15 +33,9 @@ def zen(ctx: ProxyContext) -> float:
     shape = tuple(ctx.x.shape) if ctx.x is not None else (64, *ctx.space.input_shape(ctx.dataset))
     device = next(net.parameters()).device
     gen = torch.Generator(device="cpu").manual_seed(int(ctx.seed))
+    # the inputs are drawn from the same generator after the weights, as before
+    gaussian_weights_(net, gen, norms=(nn.BatchNorm2d, nn.BatchNorm1d))
     with torch.no_grad():
-        for m in net.modules():
-            if isinstance(m, (nn.Conv2d, nn.Linear)):
-                m.weight.copy_(torch.randn(m.weight.shape, generator=gen))
-                if m.bias is not None:
-                    m.bias.zero_()
-            elif isinstance(m, (nn.BatchNorm2d, nn.BatchNorm1d)) and m.affine:
-                m.weight.fill_(1.0)
-                m.bias.zero_()
         x = torch.randn(shape, generator=gen).to(device)
         x2 = torch.randn(shape, generator=gen).to(device)
         features: list[torch.Tensor] = []
