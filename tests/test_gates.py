@@ -134,6 +134,8 @@ def test_ranks_nb201_cifar10(nb201: NB201Split) -> None:
     fit_cpu = time.process_time() - start
     pred = p.query(nb201.pick(nb201.test))
     tau = kendall(nb201.y[nb201.test], pred)
-    # measured on this split: TAU_MEASURED; a random predictor scores about 0
-    assert tau > 0.4 and tau > nb201.random_tau() + 0.35, f"tau {tau:.3f}"
+    # measured on this split: 0.751 in 1 s of CPU; a random predictor scores -0.037.
+    # Less 0.06 for library-version and platform noise
+    assert tau > 0.4 and tau > nb201.random_tau() + 0.4, f"tau {tau:.3f}"
+    assert tau >= 0.751 - 0.06, f"tau {tau:.3f}"
     assert fit_cpu < 10.0, f"fit took {fit_cpu:.1f} s of CPU"

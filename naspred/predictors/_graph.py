@@ -18,8 +18,10 @@ The module structure is the following:
   ``weight_decay``); a subclass builds its network in
   :meth:`~GraphPredictor._build`.
 * Derived, each in its own module: ``gcn`` (Wen et al.'s neural predictor;
-  ``seminas`` self-trains it), ``gin`` and ``bonas`` (a GCN embedding with the
-  Bayesian linear regression head of :mod:`naspred.predictors._blr`).
+  ``seminas`` self-trains it), ``gin``, ``bonas`` (a GCN embedding with the
+  Bayesian linear regression head of :mod:`naspred.predictors._blr`) and
+  ``gates`` (ops gating the information flow, trained on a ranking loss, which
+  it chooses through the :meth:`~GraphPredictor._loss` hook).
 
 Batching. ``batching="pyg"`` collates torch-geometric ``Data`` per minibatch
 (``DataLoader`` in training, ``Batch`` in prediction) and passes messages by
