@@ -63,6 +63,7 @@ CHECK_PARAMS: dict[str, dict[str, Any]] = {
     "bananas": {"ensemble_size": 2, "epochs": 3},
     "bonas": {"epochs": 3},
     "dngo": {"epochs": 3},
+    "gates": {"epochs": 3},
     "gcn": {"epochs": 3},
     "gin": {"epochs": 3},
     "lcsvr": {"tune_trials": 2},
