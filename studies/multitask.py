@@ -63,6 +63,7 @@ if __name__ == "__main__":
     parser.add_argument("--graf-dir", type=Path, default=Path("../shared/data/graf"))
     parser.add_argument("--backend", default="serial", choices=["serial", "local", "ray"])
     parser.add_argument("--n-jobs", type=int, default=None)
+    parser.add_argument("--retry-failed", action="store_true", help="rerun failed cells")
     args = parser.parse_args()
     tasks = all_tasks(suite_zero=args.suite_zero_dir, graf=args.graf_dir)
     require_tasks(tasks, EXPECTED)
@@ -75,6 +76,7 @@ if __name__ == "__main__":
         test_size=TEST_SIZE,
         backend=args.backend,
         n_jobs=args.n_jobs,
+        retry_failed=args.retry_failed,
     )
     archs = {t.name: len(t) for t in tasks}
     write_multitask_tables(results, OUT, archs=archs, command=COMMAND)

@@ -350,10 +350,14 @@ def all_tasks(
         graf: a GRAF release directory, as in :func:`load_tasks`.
         curves: learning-curve files, as in :func:`load_tasks`.
         targets: targets to rank by besides ``val_accuracy`` (names in a task's
-            ``targets``); a target no task carries is logged and left out.
+            ``targets``).
 
     Returns:
         The tasks, in source order, retargeted ones last.
+
+    Raises:
+        UnknownNameError: no whole-benchmark task has one of ``targets`` (one of
+            :data:`ALL_TASK_TARGETS` without GRAF's release is logged and left out).
     """
     directory = suite_zero_dir(suite_zero) or fetched_suite_zero_dir()
     graf_directory = graf_release.graf_dir(graf) or graf_release.fetched_graf_dir()
@@ -372,7 +376,13 @@ def all_tasks(
     for target in targets:
         having = [t for t in tasks if not t.variant and target in t.targets]
         if not having:
-            log.warning("no task carries the target %r; left out", target)
+            if graf_directory is None and target in ALL_TASK_TARGETS:
+                log.warning("target %r is GRAF's, not installed; left out", target)
+                continue
+            known = sorted({name for t in tasks if not t.variant for name in t.targets})
+            raise UnknownNameError(
+                f"no whole-benchmark task has the target {target!r}; their targets: {known}"
+            )
         for task in having:
             moved = task.retarget(target)
             if any(_same_ground_truth(moved, other) for other in seen):
@@ -383,11 +393,12 @@ def all_tasks(
 
 
 def _same_ground_truth(a: Task, b: Task) -> bool:
-    return (
-        a.space == b.space
-        and a.keys == b.keys
-        and np.array_equal(a.val_accuracy, b.val_accuracy, equal_nan=True)
-    )
+    """Whether two tasks hold the same archs with the same values, in any order."""
+    if a.space != b.space or len(a) != len(b) or set(a.keys) != set(b.keys):
+        return False
+    position = {key: i for i, key in enumerate(b.keys)}
+    aligned = b.val_accuracy[[position[key] for key in a.keys]]
+    return bool(np.array_equal(a.val_accuracy, aligned, equal_nan=True))
 
 
 def require_tasks(tasks: Sequence[Task], patterns: Sequence[str]) -> None:
