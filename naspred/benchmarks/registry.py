@@ -379,9 +379,10 @@ def all_tasks(
             if graf_directory is None and target in ALL_TASK_TARGETS:
                 log.warning("target %r is GRAF's, not installed; left out", target)
                 continue
-            known = sorted({name for t in tasks if not t.variant for name in t.targets})
+            known = sorted({name for t in tasks for name in t.targets})
             raise UnknownNameError(
-                f"no whole-benchmark task has the target {target!r}; their targets: {known}"
+                f"no whole-benchmark task (a name without a -variant) has the target "
+                f"{target!r}; the tasks' targets: {', '.join(known) or 'none'}"
             )
         for task in having:
             moved = task.retarget(target)

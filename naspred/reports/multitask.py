@@ -119,8 +119,9 @@ def _protocol_lines(
 ) -> list[str]:
     tasks = list(dict.fromkeys(results["task"]))
     sizes = sorted(int(n) for n in results["train_size"].unique())
-    seeds = sorted(int(s) for s in results["seed"].unique())
-    tests = sorted(int(n) for n in results["test_size"].unique())
+    ran = results[results["status"] == "ok"]  # a seed of failed cells only ran nothing
+    seeds = sorted(int(s) for s in ran["seed"].unique())
+    tests = sorted(int(n) for n in ran["test_size"].unique())
     predictors = list(dict.fromkeys(results["predictor"]))
     rows = pd.DataFrame(
         {
