@@ -200,24 +200,3 @@ def test_all_tasks_study_end_to_end(shared_data, no_packaged_benchmarks, tmp_pat
     again = runner.invoke(app, args)
     assert again.exit_code == 0 and "16 cells" in again.output
     assert len(store.read_text().splitlines()) == 16
-
-
-@pytest.mark.parametrize(
-    ("extra", "message"),
-    [
-        (["-t", "nasbench101/*"], "drop -t/--task"),
-        (["--target", "edgegpu_latency", "--cells", "valid"], "drop --target, --cells"),
-        (["--preset", "naslib-predictors"], "drop --preset"),
-    ],
-)
-def test_all_tasks_refuses_options_that_choose_tasks(extra: list[str], message: str) -> None:
-    result = runner.invoke(app, ["predictors", "--all-tasks", "-p", "xgb", *extra])
-    assert result.exit_code == 2
-    [line] = [ln for ln in result.output.splitlines() if ln.startswith("error:")]
-    assert "--all-tasks chooses every task itself" in line and message in line
-
-
-def test_extra_targets_needs_all_tasks() -> None:
-    result = runner.invoke(app, ["predictors", "-p", "xgb", "--extra-targets", "edgegpu_latency"])
-    assert result.exit_code == 2
-    assert "error: --extra-targets goes with --all-tasks" in result.output
