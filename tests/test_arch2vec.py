@@ -70,12 +70,12 @@ def test_decoder_recovers_the_training_cells() -> None:
     cells = space.all_archs()
     assert enc.training_cells_ == len(cells) == 4096  # every cell of a small space
     acc = enc.reconstruction_accuracy(cells)
-    assert acc["ops"] > 0.99
-    assert acc["adjacency"] > 0.95
+    # measured: ops 0.9998, adjacency 0.99996, whole cells 0.997
+    assert acc["ops"] > 0.999 and acc["adjacency"] > 0.999 and acc["cells"] > 0.99
     # a tiny model trained for one pass recovers far less: the number measures training
     weak = _trained(hidden_dim=4, n_layers=1, epochs=1, cache=False)
     weak.fit(cells[:2])
-    assert weak.reconstruction_accuracy(cells)["ops"] < acc["ops"] - 0.1
+    assert weak.reconstruction_accuracy(cells)["ops"] < 0.6  # measured 0.385
 
 
 def test_xgb_on_trained_arch2vec_beats_random_on_nb201(suite_zero_dir: Path) -> None:
@@ -92,7 +92,7 @@ def test_xgb_on_trained_arch2vec_beats_random_on_nb201(suite_zero_dir: Path) -> 
     assert p.encoder_.source_ == "trained" and p.encoder_.space_ == "nasbench201"
     tau = kendall(split.y[split.test], p.query(split.pick(split.test)))
     assert abs(split.random_tau()) < 0.05
-    assert tau > 0.45
+    assert tau > 0.55  # measured 0.627
 
 
 def test_xgb_on_trained_arch2vec_beats_random_on_transnas_micro(suite_zero_dir: Path) -> None:
@@ -112,7 +112,7 @@ def test_xgb_on_trained_arch2vec_beats_random_on_transnas_micro(suite_zero_dir: 
     tau = kendall(task.val_accuracy[test], p.query([archs[i] for i in test]))
     random_tau = kendall(task.val_accuracy[test], np.random.default_rng(1).normal(size=1000))
     assert abs(random_tau) < 0.05
-    assert tau > 0.35
+    assert tau > 0.4  # measured 0.473
 
 
 def test_trained_on_a_sampled_space_encodes_unseen_cells() -> None:
@@ -160,6 +160,8 @@ def test_auto_picks_published_on_covered_cells_and_trained_otherwise(
 def test_bad_options_and_cells_are_named() -> None:
     with pytest.raises(InvalidInputError, match="unknown source 'learned'"):
         make_encoder("arch2vec", source="learned").fit([])
+    with pytest.raises(InvalidInputError, match="not transbench101_micro's"):
+        _trained(space="transbench101_micro").fit([NasBench201Arch.from_key("(1, 1, 1, 1, 1, 1)")])
     with pytest.raises(InvalidInputError, match="unknown space 'nb201'"):
         _trained(space="nb201").fit([NasBench201Arch.from_key("(1, 1, 1, 1, 1, 1)")])
     adj = np.zeros((3, 3), dtype=int)

@@ -191,7 +191,9 @@ def space_of(dags: Sequence[LabelledDAG]) -> str:
 
 
 @lru_cache(maxsize=8)
-def _base_cells(space: str, n_cells: int, seed: int) -> tuple[str, tuple[LabelledDAG, ...]]:
+def _base_cells(
+    space: str, n_cells: int, seed: int
+) -> tuple[str, tuple[LabelledDAG, ...], frozenset[str]]:
     # what the autoencoder is trained on besides fit's own cells; kept per process, so
     # that a cached model is found without enumerating the space again
     from naspred.encodings._vgae import dag_keys
@@ -209,7 +211,7 @@ def _base_cells(space: str, n_cells: int, seed: int) -> tuple[str, tuple[Labelle
         how = f"sample of {n_cells}, seed {seed}"
     dags = [a.to_dag() for a in archs]
     unique = dict(zip(dag_keys(dags), dags, strict=True))
-    return how, tuple(unique.values())
+    return how, tuple(unique.values()), frozenset(unique)
 
 
 @register_encoding("arch2vec")
@@ -365,19 +367,26 @@ class Arch2VecEncoder(Encoder):
                 f"arch2vec: unknown space {self.space!r}; give one of {', '.join(space_names())}"
             )
         space = self.space or space_of(dags)
-        how, base = _base_cells(space, int(self.n_cells), config.seed)
+        strangers = {d.op_names for d in dags} - {_dag_vocabulary(space)}
+        if strangers:
+            raise InvalidInputError(
+                f"arch2vec: cells whose op vocabulary ({', '.join(next(iter(strangers)))}) is "
+                f"not {space}'s; fit on cells of one space (or drop space= to read it from "
+                "the cells)"
+            )
+        how, base, base_keys = _base_cells(space, int(self.n_cells), config.seed)
         cells = list(base)
-        extra: list[LabelledDAG] = []
+        extra: dict[str, LabelledDAG] = {}
         if self.with_fit_cells:
-            seen = set(_vgae.dag_keys(cells))
             for key, dag in zip(_vgae.dag_keys(dags), dags, strict=True):
-                if key not in seen:
-                    seen.add(key)
-                    extra.append(dag)
-        cells += extra
+                if key not in base_keys:
+                    extra[key] = dag
+        # in key order: the same set of cells trains the same model whatever fit's order
+        extra_cells = [extra[k] for k in sorted(extra)]
+        cells += extra_cells
         vocab = vocabulary(cells)
         n_nodes = max(d.n_nodes for d in cells)
-        described = f"{how}; plus {len(extra)} fitted, digest {_vgae.cells_digest(extra)}"
+        described = f"{how}; plus {len(extra)} fitted, digest {_vgae.cells_digest(extra_cells)}"
         stem = _vgae.cache_key(space, vocab, n_nodes, described, config)
         meta = {"space": space, "cells": described, "config": config.key()}
         path = cache_dir() / f"{stem}.npz" if self.cache else None
