@@ -20,9 +20,15 @@ and ``Predictor.__init_subclass__`` hands every subclass to
   it again only to change its default, which keeps its place in the signature;
 * :func:`model_param` marks the hyper-parameters handed to the underlying model
   (under the model's own argument name if it differs) with their tuning
-  distribution, so :func:`model_params` and :func:`sample_params` derive a
-  predictor's model configuration and its random-search draws instead of each
-  predictor spelling them out. Draws follow the declaration order.
+  distribution, and :func:`hyper_param` one that tuning draws but that is not
+  handed to the model as such (a network's width); so :func:`model_params` and
+  :func:`sample_params` derive a predictor's model configuration and its
+  random-search draws (keyed by hyper-parameter name, what ``set_params`` takes)
+  instead of each predictor spelling them out. Draws follow the declaration
+  order; the search itself is :mod:`naspred.predictors._tuning`'s;
+* a subclass that declares such a hyper-parameter again with a bare default
+  (``hidden: int = 144``) keeps the base class's declaration, model name and
+  tuning distribution included, with the new default.
 
 A subclass that writes its own ``__init__`` keeps it (dataclasses leave a
 class's own ``__init__`` alone), so scikit-learn-style constructors still work.

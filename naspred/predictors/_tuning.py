@@ -174,10 +174,12 @@ class TunablePredictor(Predictor):
     ) -> FoldScorer:
         """How a candidate is scored on a fold: fit the configured clone on the training
         rows, Kendall tau of its predictions on the held-out rows."""
-        info = dict(info) if info else None
+        # only what `needs` declares is read (a missing key fails in the candidate's fit)
+        keys = [k for k in self.needs.info_keys() if info is not None and k in info]
+        side = {k: np.asarray(info[k]) for k in keys} if info is not None else {}
 
         def rows_of(rows: np.ndarray) -> tuple[list[ArchLike], Info | None]:
-            part = None if info is None else {k: np.asarray(v)[rows] for k, v in info.items()}
+            part = {k: v[rows] for k, v in side.items()} if info is not None else None
             return [archs[i] for i in rows], part
 
         def score(candidate: TunablePredictor, train: np.ndarray, val: np.ndarray) -> float:
