@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import re
 from typing import Any, ClassVar
 
 import numpy as np
@@ -63,8 +64,12 @@ def test_every_model_based_predictor_declares_a_search_space() -> None:
     tunable = [n for n in predictor_names() if issubclass(predictor_class(n), TunablePredictor)]
     assert set(model_based_predictors()) <= set(tunable)
     for name in tunable:
-        space = search_space(make_predictor(name))
-        assert space, f"{name} declares nothing to tune"
+        cls = predictor_class(name)
+        if cls.nothing_to_tune:  # it says why, when asked to tune
+            with pytest.raises(InvalidInputError, match=re.escape(cls.nothing_to_tune)):
+                make_predictor(name, tune=True)
+            continue
+        assert search_space(make_predictor(name)), f"{name} declares nothing to tune"
     # the ones that learn nothing from training archs say so when asked to tune
     for name in sorted(set(predictor_names()) - set(tunable)):
         spec = "zc:synflow" if name == "zc" else name

@@ -40,7 +40,7 @@ import functools
 import logging
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -104,6 +104,10 @@ class TunablePredictor(Predictor):
             limit.
     """
 
+    #: why a predictor that learns from training archs still has nothing to tune
+    #: (raised when asked to); empty: it declares a search space
+    nothing_to_tune: ClassVar[str] = ""
+
     seed: int = 0
     tune: bool = False
     tune_trials: int = 20
@@ -137,6 +141,8 @@ class TunablePredictor(Predictor):
     def _check_tuning(self) -> None:
         """Raise unless the tuning hyper-parameters and the search space are usable."""
         name = type(self).__name__
+        if self.nothing_to_tune:
+            raise InvalidInputError(f"{name}: {self.nothing_to_tune}")
         if not search_space(self):
             raise InvalidInputError(
                 f"{name} declares no hyper-parameter to tune (none has a search= "
