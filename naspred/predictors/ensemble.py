@@ -54,6 +54,10 @@ class EnsemblePredictor(TunablePredictor):
 
     members: Sequence[str] = DEFAULT_MEMBERS
 
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self._make_members()  # a bad member spec fails at construction, naming it
+
     def _member_specs(self) -> tuple[str, ...]:
         specs = (self.members,) if isinstance(self.members, str) else tuple(self.members)
         if not specs:
