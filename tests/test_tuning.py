@@ -152,3 +152,18 @@ def test_tuned_wl_gp_gram_uses_the_chosen_kernel(lc) -> None:
     p = make_predictor("wl_gp", tune=True, tune_trials=5, seed=1).fit(archs, y)
     plain = make_predictor("wl_gp", **p.tune_config_).fit(archs, y)
     np.testing.assert_allclose(p.gram(archs[:5]), plain.gram(archs[:5]))
+
+
+@pytest.mark.parametrize(
+    "name", [n for n in model_based_predictors() if not predictor_class(n).nothing_to_tune]
+)
+def test_every_model_based_predictor_tunes(lc, name: str) -> None:
+    archs, y = _data(lc, n=24)
+    kw = dict(FAST.get(name, {}), seed=0, tune=True, tune_trials=2, tune_folds=2)
+    # NGBoost's draws (128 to 512 rounds) take a minute: the budget keeps its default only
+    scored = 1 if name == "ngb" else 2
+    p = make_predictor(name, **kw, tune_budget_s=0.0 if name == "ngb" else None).fit(archs, y)
+    assert p.tune_scored_ == scored
+    assert p.tune_config_ in [config for config, _ in p.tune_results_]
+    assert set(p.tune_config_) == set(search_space(p))
+    assert np.isfinite(p.query(lc[1][60:70])).all()
