@@ -34,6 +34,7 @@ FAST: dict[str, dict[str, Any]] = {
     "bananas": {"ensemble_size": 2, "epochs": 3},
     "bonas": {"epochs": 3},
     "dngo": {"epochs": 3},
+    "gates": {"epochs": 3},
     "gcn": {"epochs": 3},
     "gin": {"epochs": 3},
     "lgb": {"n_estimators": 20},

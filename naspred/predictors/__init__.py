@@ -14,6 +14,7 @@ from naspred.predictors import (  # noqa: F401
     dngo,
     early_stopping,
     ensemble,
+    gates,
     gcn,
     gin,
     gp,
