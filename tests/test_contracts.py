@@ -58,13 +58,13 @@ N_TRAIN, N_QUERY = 30, 10
 SPECS = [f"{name}:jacov" if name == "zc" else name for name in predictor_names()]
 
 #: small, fast settings per predictor (and, for zc_xgb, proxies the task stores);
-#: xgb and rf tune, so that the tuning path is checked too
+#: xgb, rf, gcn and wl_gp tune, so that both tuning paths (encoded, generic) are checked too
 CHECK_PARAMS: dict[str, dict[str, Any]] = {
     "bananas": {"ensemble_size": 2, "epochs": 3},
     "bonas": {"epochs": 3},
     "dngo": {"epochs": 3},
     "gates": {"epochs": 3},
-    "gcn": {"epochs": 3},
+    "gcn": {"epochs": 3, "tune": True, "tune_trials": 2},
     "gin": {"epochs": 3},
     "lcsvr": {"tune_trials": 2},
     "mlp": {"epochs": 3},
@@ -73,6 +73,7 @@ CHECK_PARAMS: dict[str, dict[str, Any]] = {
     "rf": {"tune": True, "tune_trials": 2},
     "seminas": {"epochs": 3, "n_unlabelled": 20},
     "sparse_gp": {"iterations": 10, "num_inducing": 16},
+    "wl_gp": {"tune": True, "tune_trials": 2},
     "xgb": {"tune": True, "tune_trials": 2, "n_estimators": 50},
     "zc_xgb": {"proxies": ("jacov", "synflow", "nwot"), "n_estimators": 50},
 }

@@ -7,7 +7,7 @@ The module structure is the following:
   global random state and thread count are left as found) and
   :func:`predict_graphs` (eval-mode outputs or embeddings, batched without
   touching any global random state).
-* :class:`GraphPredictor`, a :class:`~naspred.predictors.base.Predictor`,
+* :class:`GraphPredictor`, a :class:`~naspred.predictors._tuning.TunablePredictor`,
   implements ``fit`` and ``query`` for every graph predictor: each arch's labelled
   DAG becomes a torch-geometric ``Data`` (one-hot ops over the vocabulary seen in
   ``fit``, the DAG's edges; :func:`naspred.encodings.to_pyg`), which
@@ -60,7 +60,9 @@ from naspred.predictors._dense_graphs import (
 )
 from naspred.predictors._losses import get_loss
 from naspred.predictors._nn import torch_threads
-from naspred.predictors.base import ArchLike, DataNeeds, Info, Predictor, check_targets
+from naspred.predictors._params import LogIntRange, LogUniform, hyper_param
+from naspred.predictors._tuning import TunablePredictor
+from naspred.predictors.base import ArchLike, DataNeeds, Info, check_targets
 
 #: loss of a network on a batch whose targets are ``batch.y``
 LossFn = Callable[[nn.Module, Any], torch.Tensor]
@@ -251,8 +253,16 @@ def predict_graphs(
     return torch.cat(outs).numpy()
 
 
-class GraphPredictor(Predictor):
+class GraphPredictor(TunablePredictor):
     """Base class of the graph-neural-network predictors (see the module docstring).
+
+    Tuning draws ``hidden``, ``batch_size``, ``lr`` and ``weight_decay``
+    log-uniformly. Widths and batch sizes are NASLib's ranges for its GCN predictor
+    (``naslib/predictors/gcn.py``, ``set_random_hyperparams``, commit 0b51bc18: 64 to
+    200 units, 5 to 32 graphs); NASLib draws both rates from 1e-5 to 0.1, which here
+    is narrowed to 1e-4..1e-2 (learning rate) and 1e-5..1e-2 (weight decay): with
+    Adam for 300 epochs, rates beyond those diverge or do not move. Subclasses
+    narrow or replace these.
 
     Args:
         seed: seed of the network's initialisation and of the minibatch order.
@@ -275,11 +285,11 @@ class GraphPredictor(Predictor):
 
     seed: int = 0
     num_layers: int = 3
-    hidden: int = 64
+    hidden: int = hyper_param(64, search=LogIntRange(64, 201))
     epochs: int = 300
-    lr: float = 1e-3
-    batch_size: int = 32
-    weight_decay: float = 0.0
+    lr: float = hyper_param(1e-3, search=LogUniform(1e-4, 1e-2))
+    batch_size: int = hyper_param(32, search=LogIntRange(5, 33))
+    weight_decay: float = hyper_param(0.0, search=LogUniform(1e-5, 1e-2))
     loss: str = "mse"
     batching: str = "auto"
 

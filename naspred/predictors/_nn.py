@@ -29,7 +29,7 @@ from torch import nn
 from naspred.errors import InvalidInputError
 from naspred.predictors._encoded import EncodedPredictor
 from naspred.predictors._losses import get_loss
-from naspred.predictors._params import model_param
+from naspred.predictors._params import Choice, IntRange, hyper_param, model_param
 
 _ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh}
 
@@ -230,6 +230,11 @@ class FeedForwardPredictor(EncodedPredictor):
     standardised encoding (the defaults are the BANANAS network's, White et al.,
     AAAI 2021).
 
+    Tuning draws ``num_layers`` and ``layer_width`` from 5..24 and ``lr`` from
+    {0.1, 0.01, 0.005, 0.001, 0.0001}, the ranges of NASLib's ``MLPPredictor``
+    (``naslib/predictors/mlp.py``, ``set_random_hyperparams``, commit 0b51bc18),
+    which BANANAS's ensemble members are there too.
+
     Args:
         num_layers: hidden layers.
         layer_width: units of each hidden layer.
@@ -240,10 +245,10 @@ class FeedForwardPredictor(EncodedPredictor):
 
     scale_features: ClassVar[bool] = True
 
-    num_layers: int = 10
-    layer_width: int = 20
+    num_layers: int = hyper_param(10, search=IntRange(5, 25))
+    layer_width: int = hyper_param(20, search=IntRange(5, 25))
     epochs: int = model_param(200)
-    lr: float = model_param(0.01)
+    lr: float = model_param(0.01, search=Choice((0.1, 0.01, 0.005, 0.001, 0.0001)))
     batch_size: int = model_param(32)
 
     def _default_params(self) -> dict[str, Any]:
