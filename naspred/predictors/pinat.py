@@ -127,9 +127,10 @@ class PermutationInvariantLayer(nn.Module):
         """Width of the output node states."""
         return self.out_dim * self.heads if self.concat else self.out_dim
 
-    def forward(self, x: torch.Tensor, op: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """New node states from ``x`` ``(B, N, in_dim)``, the aggregation ``op``
-        (:func:`message_operator`) and the node ``mask``; padded nodes come back 0."""
+    def forward(self, x: torch.Tensor, op: torch.Tensor) -> torch.Tensor:
+        """New node states from ``x`` ``(B, N, in_dim)`` and the aggregation ``op``
+        (:func:`message_operator`: padded nodes send nothing, so what they hold
+        never reaches a real node)."""
         b, n, _ = x.shape
         o, t = self.out_dim, self.heads
         # channels are laid out channel-major, head-minor, as the authors' views;
@@ -146,8 +147,7 @@ class PermutationInvariantLayer(nn.Module):
         mix = (self.w[:, :, :1, :] * eye[:, None, :, None]).reshape(o * t, o * t)
         out = torch.addmm(self.b.reshape(o * t), s.view(b * n, o * t), mix)
         out = F.leaky_relu(out, NEGATIVE_SLOPE) * self.c.reshape(o * t)
-        out = out.view(b, n, o * t) if self.concat else out.view(b, n, o, t).sum(-1)
-        return out * mask[..., None].to(out.dtype)
+        return out.view(b, n, o * t) if self.concat else out.view(b, n, o, t).sum(-1)
 
 
 class PermutationInvariantStack(nn.Module):
@@ -175,11 +175,10 @@ class PermutationInvariantStack(nn.Module):
             [nn.Linear(in_dim, mid), nn.Linear(mid, mid), nn.Linear(mid, out_dim)]
         )
 
-    def forward(self, x: torch.Tensor, op: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """Node states ``(B, N, out_dim)`` from ``x``; padded nodes come back 0."""
-        keep = mask[..., None].to(x.dtype)
+    def forward(self, x: torch.Tensor, op: torch.Tensor) -> torch.Tensor:
+        """Node states ``(B, N, out_dim)`` from ``x`` and the aggregation ``op``."""
         for i, (conv, lin) in enumerate(zip(self.convs, self.lins, strict=True)):
-            x = conv(x, op, mask) + lin(x) * keep
+            x = conv(x, op) + lin(x)
             if i < len(self.convs) - 1:
                 x = F.elu(x)
         return x
@@ -220,8 +219,12 @@ class PISABlock(nn.Module):
         )
         self.norm2 = nn.LayerNorm(d_model, eps=1e-6)
 
-    def forward(self, x: torch.Tensor, op: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """Token states ``(B, N, d_model)`` after the block."""
+    def forward(
+        self, x: torch.Tensor, op: torch.Tensor, key_mask: torch.Tensor | None
+    ) -> torch.Tensor:
+        """Token states ``(B, N, d_model)`` after the block, from token states ``x``,
+        the PIM aggregation ``op`` and the tokens that may be attended to
+        (``(B, 1, 1, N)``; None: all)."""
         b, n, _ = x.shape
         q, k, v = (
             self.qkv(x).view(b, n, 3, self.heads, self.d_head).permute(2, 0, 3, 1, 4).unbind(0)
@@ -230,11 +233,11 @@ class PISABlock(nn.Module):
             q,
             k,
             v,
-            attn_mask=mask[:, None, None, :],  # padded tokens are never attended to
+            attn_mask=key_mask,
             dropout_p=self.dropout if self.training else 0.0,
         )
         attended = attended.transpose(1, 2).reshape(b, n, -1)
-        mixed = torch.cat([self.pim(x, op, mask), attended], dim=-1)
+        mixed = torch.cat([self.pim(x, op), attended], dim=-1)
         x = self.norm1(x + F.dropout(self.fc(mixed), self.dropout, self.training))
         return self.norm2(x + F.dropout(self.ffn(x), self.dropout, self.training))
 
@@ -295,13 +298,14 @@ class PINATNetwork(nn.Module):
                 f"PINAT takes DenseGraphs, got {type(graphs).__name__}; use batching='dense'"
             )
         mask, op = graphs.mask, message_operator(graphs)
-        keep = mask[..., None].to(graphs.x.dtype)
         x = self.op_embedding(graphs.x) + self.position(laplacian_rows(graphs, self.max_nodes))
         x = F.dropout(x, self.dropout, self.training)
-        x = x + F.dropout(self.token_pim(graphs.x, op, mask), self.dropout, self.training)
-        x = self.norm(x) * keep
+        x = x + F.dropout(self.token_pim(graphs.x, op), self.dropout, self.training)
+        x = self.norm(x)
+        # padded tokens are never attended to; without any, the unmasked kernel
+        key_mask = None if bool(mask.all()) else mask[:, None, None, :]
         for block in self.blocks:
-            x = block(x, op, mask) * keep
+            x = block(x, op, key_mask)
         return masked_mean(x, mask)
 
     def forward(self, graphs: DenseGraphs) -> torch.Tensor:
@@ -347,6 +351,9 @@ class PINATPredictor(GraphPredictor):
     )
 
     hidden: int = 64
+    epochs: int = 50
+    lr: float = 2e-3
+    batch_size: int = 64
     d_head: int = 32
     attention_heads: int = 2
     pim_heads: int = 2
