@@ -13,6 +13,7 @@ from naspred.predictors import (  # noqa: F401
     bonas,
     dngo,
     early_stopping,
+    gates,
     gcn,
     gin,
     gp,

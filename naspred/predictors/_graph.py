@@ -18,8 +18,10 @@ The module structure is the following:
   ``weight_decay``); a subclass builds its network in
   :meth:`~GraphPredictor._build`.
 * Derived, each in its own module: ``gcn`` (Wen et al.'s neural predictor;
-  ``seminas`` self-trains it), ``gin`` and ``bonas`` (a GCN embedding with the
-  Bayesian linear regression head of :mod:`naspred.predictors._blr`).
+  ``seminas`` self-trains it), ``gin``, ``bonas`` (a GCN embedding with the
+  Bayesian linear regression head of :mod:`naspred.predictors._blr`) and
+  ``gates`` (ops gating the information flow, trained on a ranking loss, which
+  it chooses through the :meth:`~GraphPredictor._loss` hook).
 
 Batching. ``batching="pyg"`` collates torch-geometric ``Data`` per minibatch
 (``DataLoader`` in training, ``Batch`` in prediction) and passes messages by
@@ -260,9 +262,10 @@ class GraphPredictor(Predictor):
         lr: Adam's initial learning rate (cosine-decayed to 0 over ``epochs``).
         batch_size: graphs per minibatch.
         weight_decay: Adam's L2 weight decay.
-        loss: ``"mse"`` on the standardised targets, ``"l1"``, or ``"pairwise"`` (a
+        loss: ``"mse"`` on the standardised targets, ``"l1"``, ``"pairwise"`` (a
             logistic ranking loss over the minibatch's pairs, as BRP-NAS trains on
-            pairwise relations; :mod:`naspred.predictors._losses`).
+            pairwise relations) or ``"hinge"`` (a margin ranking loss over them, as
+            GATES; :mod:`naspred.predictors._losses`).
         batching: ``"auto"`` (dense when no training graph has more than 64 nodes
             and real nodes fill at least half the padded slots, else
             torch-geometric's), ``"dense"`` (padded tensors) or ``"pyg"``
@@ -354,7 +357,7 @@ class GraphPredictor(Predictor):
         one, or ``start`` trained further (``epochs``: override the ``epochs``
         hyper-parameter)."""
         in_dim = int(graphs[0].x.shape[1])
-        loss = get_loss(self.loss)
+        loss = self._loss()
         return train_graph_network(
             (lambda: start) if start is not None else (lambda: self._build(in_dim)),
             self._batched(graphs),
@@ -366,6 +369,11 @@ class GraphPredictor(Predictor):
             loss_fn=lambda model, batch: loss(model(batch), batch.y),
             seed=seed,
         )
+
+    def _loss(self) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+        """Hook: the training loss on a minibatch's predictions and targets
+        (default: :func:`~naspred.predictors._losses.get_loss` of ``loss``)."""
+        return get_loss(self.loss)
 
     def _fit_head(self, graphs: list[Any], z: np.ndarray) -> None:
         """Hook: learn more from the trained network (``self.model_``) and the

@@ -105,8 +105,8 @@ def train_network(
         lr: Adam's learning rate.
         batch_size: minibatch size (minibatches in a seeded random order).
         weight_decay: Adam's L2 weight decay.
-        loss: ``"l1"``, ``"mse"`` or ``"pairwise"`` (a ranking loss over the
-            minibatch's pairs; :mod:`naspred.predictors._losses`).
+        loss: ``"l1"``, ``"mse"``, ``"pairwise"`` or ``"hinge"`` (ranking losses
+            over the minibatch's pairs; :mod:`naspred.predictors._losses`).
         seed: seed of the initialisation and of the minibatch order.
         threads: torch's intra-op threads for the duration (restored after); None:
             as they are.
@@ -166,7 +166,8 @@ def train_networks(
         lr: Adam's learning rate.
         batch_size: minibatch size.
         weight_decay: Adam's L2 weight decay.
-        loss: ``"l1"``, ``"mse"`` or ``"pairwise"`` (:mod:`naspred.predictors._losses`).
+        loss: ``"l1"``, ``"mse"``, ``"pairwise"`` or ``"hinge"``
+            (:mod:`naspred.predictors._losses`).
         threads: torch's intra-op threads for the duration (restored after); None:
             as they are.
 
