@@ -31,7 +31,7 @@ torch.set_num_threads(1)
 FAST = {"epochs": 20, "lr": 3e-3, "num_layers": 2, "batch_size": 32}
 # Kendall tau on the 500 test archs with 200 training archs (seed 0) with FAST,
 # less MARGIN for library-version and platform noise
-EXPECTED_TAU = 0.666
+EXPECTED_TAU = 0.664
 MARGIN = 0.06
 
 
@@ -140,7 +140,7 @@ def test_bad_options_and_larger_graphs_are_errors() -> None:
     with pytest.raises(InvalidInputError, match="dense padded graphs only"):
         make_predictor("pinat", batching="pyg").fit(dags, y)
     with pytest.raises(InvalidInputError, match="loss must be"):
-        make_predictor("pinat", loss="hinge", epochs=1).fit(dags, y)
+        make_predictor("pinat", loss="huber", epochs=1).fit(dags, y)
     p = make_predictor("pinat", epochs=1).fit(dags, y)
     assert p.max_nodes_ == 4 and p.batching_ == "dense"
     with pytest.raises(InvalidInputError, match="5 nodes.*at most 4"):
@@ -173,4 +173,4 @@ def test_pairwise_loss_ranks(nb201: NB201Split) -> None:
     p = make_predictor("pinat", seed=0, loss="pairwise", **FAST)
     p.fit(nb201.pick(nb201.train), nb201.y[nb201.train])
     tau = kendall(nb201.y[nb201.test], p.query(nb201.pick(nb201.test)))
-    assert tau > 0.4 and tau >= 0.687 - MARGIN, f"tau {tau:.3f}"
+    assert tau > 0.4 and tau >= 0.693 - MARGIN, f"tau {tau:.3f}"
