@@ -328,13 +328,15 @@ class PINATPredictor(GraphPredictor):
     96, 6 token-embedding heads), dropout 0.1 and 300 epochs of batches of 10 at
     learning rate 1e-4 are cut to the defaults below for CPU budgets. Measured on
     NB201 CIFAR-10 (2026-12-03, the predictor study's protocol: 1,000 held-out
-    archs, seeds 0-2; one torch thread on a shared, loaded machine): Kendall
-    0.631 at 100 training archs and KTAU1000 at 1,000, a fit on 1,000 archs taking
-    CPU1000 s of CPU time. With the paper's dropout 0.1 it ranked 0.613 and
-    0.739 (same protocol), and a fit took a third longer (drawing the random
-    masks is a large share of a step on CPU). On one split (1,000 training archs,
-    500 held out; dropout 0.1) 40 epochs of batches of 32 ranked 0.719 in 41.5 s
-    CPU, these 50 of 64 0.768 in 36.9 s (without dropout 0.775 in 27.8 s).
+    archs, seeds 0-2; one torch thread on a shared machine loaded about eight
+    times over): Kendall 0.630 +- 0.024 at 100 training archs and 0.762 +- 0.009
+    at 1,000 (gcn 0.603 and 0.705, gin 0.561 and 0.829 in the committed study); a
+    fit on 1,000 archs takes 28 s of CPU time (140 to 170 s of wall time there).
+    With the paper's dropout 0.1 it ranked 0.613 and 0.739 (same protocol) and a
+    fit took a third longer (drawing the random masks is a large share of a step
+    on CPU). On one split (1,000 training archs, 500 held out; dropout 0.1) 40
+    epochs of batches of 32 ranked 0.719 in 41.5 s of CPU, these 50 of 64 0.768
+    in 36.9 s (without dropout, 0.775 in 27.8 s).
 
     Args:
         hidden: token width (the paper's ``d_model``).
