@@ -1,6 +1,6 @@
 """PINAT: a transformer predictor augmented with permutation-invariant graph modules.
 
-Lu, Hu, Wang, Han, Tan, Li, Li & Liu, "PINAT: A Permutation INvariance Augmented
+Lu, Hu, Wang, Han, Tan, Li, Yang & Liu, "PINAT: A Permutation INvariance Augmented
 Transformer for NAS Predictor", AAAI 2023; the authors' code is
 github.com/ShunLu91/PINAT (read at commit 741eb10b484bfc2261e30dcb1d0767e3d86b0ff7,
 ``nasbench/models/PINAT/pinat.py`` and ``gatset_conv.py``; this is our own
@@ -15,25 +15,26 @@ The cell's nodes are the tokens. Each token starts as the sum of
 * the permutation-invariant token embedding (PITE): the one-hot ops through a
   three-layer stack of permutation-invariant modules (PIM),
 
-then layer-normalised. Three encoder blocks follow; each is a permutation-invariant
-self-attention (PISA) block, whose output concatenates a global multi-head
-self-attention over the tokens (no positional bias: it sees every token) with a
-three-layer PIM stack on the block's input, projected back to the token width with
-a residual connection and layer norm, and then a position-wise feed-forward
-block (residual, layer norm). The tokens are mean-pooled and a two-layer linear
-regressor (no bias, dropout between) predicts the target. Training is MSE on
-standardised targets with Adam, weight decay and cosine decay, as the authors'.
+then layer-normalised. ``num_layers`` encoder blocks follow (the paper's 3). Each
+is a permutation-invariant self-attention (PISA) block, whose output concatenates
+a global multi-head self-attention over the tokens (no positional bias: it sees
+every token) with a three-layer PIM stack on the block's input, projected back
+to the token width with a residual connection and layer norm, then a
+position-wise feed-forward block (residual, layer norm). The tokens are
+mean-pooled and a two-layer linear regressor (no bias, dropout between) predicts
+the target. Training is MSE on standardised targets with Adam, weight decay and
+cosine decay, as the authors'.
 
-A PIM layer (the authors' ``GATSetConv_v5``, after the partial permutation
-invariant set functions of Gui et al., PINE, TPAMI 2021): node states are mapped
-to ``out x heads`` channels, each channel scaled and shifted by learned per-channel
-weights and passed through a leaky ReLU (the element function); these are summed
-over the node and its in-neighbours (messages flow along the edges, the node
-itself by a self loop); the sum is mixed across the ``heads`` by learned
-per-channel weights, biased, passed through a leaky ReLU and scaled per channel
-and head (the set function's outer map); the heads are concatenated, or summed
-in a stack's last layer. A stack is three such layers, each with a parallel
-linear map added (ELU after the first two).
+A PIM layer (the authors' ``GATSetConv_v5``, after PINE's partial permutation
+invariant set functions): node states are mapped to ``out x heads`` channels,
+each channel scaled and shifted by learned per-channel weights and passed
+through a leaky ReLU (the element function); these are summed over the node and
+its in-neighbours (messages flow along the edges, the node itself by a self
+loop); the sum is mixed across the heads by learned per-channel weights,
+biased, passed through a leaky ReLU and scaled per channel and head (the set
+function's outer map); the heads are concatenated, or summed in a stack's last
+layer. A stack is three such layers, each with a parallel linear map added (ELU
+after the first two).
 
 Departures from the authors' code, each for this package's settings:
 
@@ -123,11 +124,6 @@ class PermutationInvariantLayer(nn.Module):
         for p in (self.a, self.u, self.w, self.c):
             _glorot(p)
 
-    @property
-    def width(self) -> int:
-        """Width of the output node states."""
-        return self.out_dim * self.heads if self.concat else self.out_dim
-
     def forward(self, x: torch.Tensor, op: torch.Tensor) -> torch.Tensor:
         """New node states from ``x`` ``(B, N, in_dim)`` and the aggregation ``op``
         (:func:`message_operator`: padded nodes send nothing, so what they hold
@@ -143,9 +139,9 @@ class PermutationInvariantLayer(nn.Module):
         h = F.leaky_relu(torch.addmm(shift, x.reshape(b * n, -1), self.a * scale), NEGATIVE_SLOPE)
         s = torch.bmm(op, h.view(b, n, o * t))
         # the per-channel mixing across heads as one product with a block-diagonal
-        # matrix: (o*t) x (o*k), o^2 t k entries, small for the default heads
+        # (o t) x (o t) matrix: o^2 t^2 entries, small for the default 2 heads
         eye = torch.eye(o, dtype=x.dtype)
-        mix = (self.w[:, :, :1, :] * eye[:, None, :, None]).reshape(o * t, o * t)
+        mix = (self.w * eye[:, None, :, None]).reshape(o * t, o * t)
         out = torch.addmm(self.b.reshape(o * t), s.view(b * n, o * t), mix)
         out = F.leaky_relu(out, NEGATIVE_SLOPE) * self.c.reshape(o * t)
         return out.view(b, n, o * t) if self.concat else out.view(b, n, o, t).sum(-1)
