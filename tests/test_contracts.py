@@ -70,6 +70,7 @@ CHECK_PARAMS: dict[str, dict[str, Any]] = {
     "mlp": {"epochs": 3},
     "ngb": {"n_estimators": 20},
     "omni": {"n_estimators": 20},
+    "pinat": {"epochs": 3},
     "rf": {"tune": True, "tune_trials": 2},
     "seminas": {"epochs": 3, "n_unlabelled": 20},
     "sparse_gp": {"iterations": 10, "num_inducing": 16},

@@ -24,6 +24,7 @@ from naspred.predictors import (  # noqa: F401
     mlp,
     ngb,
     omni,
+    pinat,
     rf,
     seminas,
     sotl,
