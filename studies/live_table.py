@@ -79,13 +79,15 @@ def live_table(out: Path) -> pd.DataFrame:
     for name in task.proxy_names:
         values = task.proxies[name]
         ok = np.isfinite(values) & np.isfinite(task.val_accuracy)
+        scored = task.has_proxy(name)  # a group still being scored lacks some archs
         paper, protocol = PAPERS.get(name, (np.nan, ""))
         times = task.proxy_times.get(name)
         rows.append(
             {
                 "proxy": name,
                 "archs": int(ok.sum()),
-                "failed": int((~np.isfinite(values)).sum()),
+                "failed": int((scored & ~np.isfinite(values)).sum()),
+                "not yet scored": int((~scored).sum()),
                 "spearman": spearman(task.val_accuracy[ok], values[ok]),
                 "kendall": kendall(task.val_accuracy[ok], values[ok]),
                 "paper spearman": paper,

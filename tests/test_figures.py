@@ -164,11 +164,12 @@ def test_the_correlation_markdown_has_no_nan_and_n_beside_each_figure(tmp_path):
     assert "nan" not in md
     figure = "heatmaps/nasbench201__cifar10-lc.png"
     assert f"![cross-correlations, nasbench201/cifar10-lc]({figure})" in md
-    # n spans the pair counts of the shown triangle: some scores of the 1,000 are NaN
+    # n spans the pair counts of the shown triangle: some scores of the 1,000 failed
+    # (azn_expr on 99 archs, jacov on 5)
     _, n = cross_correlation(task)
     shown = n.to_numpy()[np.tril_indices(len(n), k=-1)]
-    assert (shown.min(), shown.max()) == (995, 1000)
-    assert "cross-correlations, nasbench201/cifar10-lc (n = 995-1,000 archs per pair)." in md
+    assert (shown.min(), shown.max()) == (897, 1000)
+    assert "cross-correlations, nasbench201/cifar10-lc (n = 897-1,000 archs per pair)." in md
     assert "cross-correlations averaged over tasks (n = 1 of 1 tasks per cell)." in md
     # the tasks column is an integer column: "|       1 |", never "1.000"
     row = next(line for line in md.splitlines() if line.startswith("| jacov "))
