@@ -118,7 +118,8 @@ def train_graph_network(
         threads: torch threads while training (None: leave torch's setting).
 
     Returns:
-        The trained network, in eval mode.
+        The trained network, in eval mode; its ``best_epoch`` is the (0-based)
+        epoch whose weights it ends with, None without early stopping.
 
     Raises:
         InvalidInputError: ``graphs`` and ``z`` differ in length, or a bad
@@ -181,6 +182,7 @@ def train_graph_network(
                 break
         if stopper is not None:
             stopper.restore(model)
+    model.best_epoch = None if stopper is None else stopper.epoch
     model.eval()
     return model
 
@@ -271,6 +273,7 @@ def _train_dense(
                 break
         if stopper is not None:
             stopper.restore(model)
+    model.best_epoch = None if stopper is None else stopper.epoch
     model.eval()
     return model
 

@@ -236,7 +236,9 @@ def train_networks(
             as they are.
 
     Returns:
-        The trained networks, in ``seeds`` order, in eval mode.
+        The trained networks, in ``seeds`` order, in eval mode; each one's
+        ``best_epoch`` is the (0-based) epoch whose weights it ends with, None
+        without early stopping.
 
     Raises:
         InvalidInputError: an unknown ``loss`` or ``activation``, no seeds, or a
@@ -298,6 +300,8 @@ def train_networks(
         final = best.params if n_val else params
         for m, member in enumerate(members):
             member.load_state_dict({name: v[m].detach().clone() for name, v in final.items()})
+            # the epoch whose weights it ends with (None: no early stopping, the last)
+            member.best_epoch = int(best.epoch[m]) if n_val else None
             member.eval()
     return members
 
