@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import resource
 import statistics
 import time
 import warnings
@@ -216,6 +217,9 @@ def study_grid(suite_zero_dir: Path, seeds: list[int], n_jobs: int) -> dict[str,
     )
     specs = [PredictorSpec(n) for n in model_based_predictors()]
     with tempfile.TemporaryDirectory() as tmp:
+        # CPU seconds of this process and of its reaped workers: on a shared, loaded
+        # machine the wall time says more about the others than about the grid
+        before = resource.getrusage(resource.RUSAGE_CHILDREN), time.process_time()
         start = time.perf_counter()
         results = run_predictor_study(
             tasks,
@@ -230,6 +234,15 @@ def study_grid(suite_zero_dir: Path, seeds: list[int], n_jobs: int) -> dict[str,
             torch_threads=1,
         )
         wall = time.perf_counter() - start
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (
+            children.ru_utime
+            + children.ru_stime
+            - before[0].ru_utime
+            - before[0].ru_stime
+            + time.process_time()
+            - before[1]
+        )
     done = results[results["status"] == "ok"]
     per = done.groupby("predictor")["fit_s"].sum().sort_values(ascending=False)
     print("fit seconds summed over the grid's cells, per predictor:")
@@ -240,6 +253,7 @@ def study_grid(suite_zero_dir: Path, seeds: list[int], n_jobs: int) -> dict[str,
         "seeds": len(seeds),
         "n_jobs": n_jobs,
         "wall_s": wall,
+        "cpu_s": cpu,
         "fit_s_sum": float(done["fit_s"].sum()),
         "query_s_sum": float(done["query_s"].sum()),
     }
@@ -317,7 +331,9 @@ if __name__ == "__main__":
             print(
                 "issue-5 study grid (every model-based predictor x 11 sizes x "
                 f"{grid['seeds']} seeds, NB201 cifar10, empty store, {grid['n_jobs']} workers): "
-                f"{grid['ok']}/{grid['cells']} cells, total wall {grid['wall_s'] / 60:.1f} min "
+                f"{grid['ok']}/{grid['cells']} cells, total wall {grid['wall_s'] / 60:.1f} min, "
+                f"CPU {grid['cpu_s'] / 60:.1f} min ({grid['cpu_s'] / 60 / grid['n_jobs']:.1f} min "
+                f"of wall on {grid['n_jobs']} unshared cores) "
                 f"(fit {grid['fit_s_sum'] / 60:.1f} min, query {grid['query_s_sum'] / 60:.1f} min "
                 "summed over cells)"
             )
