@@ -81,6 +81,23 @@ def torch_threads(n: int | None) -> Iterator[None]:
 MIN_VAL_ARCHS = 10
 
 
+#: training sets of at least this many archs get :func:`auto_batch_size`'s large minibatches
+LARGE_TRAIN = 500
+
+
+def auto_batch_size(n: int) -> int:
+    """The minibatch size ``batch_size=None`` trains ``n`` archs with: 32 (BANANAS')
+    below :data:`LARGE_TRAIN` archs, else ``n // 4``, four minibatches an epoch.
+
+    A step of these small networks costs about the same for 32 rows or 250, so
+    at 1,000 archs an epoch takes 4 steps instead of 32 (6-7x faster at the same
+    Kendall, :class:`FeedForwardPredictor`); on small sets so few steps rank worse
+    (200 archs, one split: 0.01-0.03 lower Kendall for mlp, bananas, dngo at 4
+    steps an epoch, 0.14 for dngo at 1), so they keep 32.
+    """
+    return 32 if n < LARGE_TRAIN else n // 4
+
+
 def check_early_stopping(val_fraction: float, patience: int) -> None:
     """Raise a clear error for an early-stopping setting no trainer can use.
 
@@ -147,7 +164,7 @@ def train_network(
     activation: str = "relu",
     epochs: int = 200,
     lr: float = 0.01,
-    batch_size: int = 32,
+    batch_size: int | None = 32,
     weight_decay: float = 0.0,
     loss: str = "l1",
     val_fraction: float = 0.0,
@@ -195,7 +212,7 @@ def train_networks(
     activation: str = "relu",
     epochs: int = 200,
     lr: float = 0.01,
-    batch_size: int = 32,
+    batch_size: int | None = 32,
     weight_decay: float = 0.0,
     loss: str = "l1",
     val_fraction: float = 0.0,
@@ -225,7 +242,8 @@ def train_networks(
         activation: ``"relu"`` or ``"tanh"``.
         epochs: passes over the data (with early stopping: at most).
         lr: Adam's learning rate.
-        batch_size: minibatch size (minibatches in a seeded random order).
+        batch_size: minibatch size (minibatches in a seeded random order); None:
+            :func:`auto_batch_size` of the archs trained on.
         weight_decay: Adam's L2 weight decay.
         loss: ``"l1"``, ``"mse"`` or ``"pairwise"`` (a ranking loss over the
             minibatch's pairs; :mod:`naspred.predictors._losses`).
@@ -241,14 +259,19 @@ def train_networks(
         without early stopping.
 
     Raises:
-        InvalidInputError: an unknown ``loss`` or ``activation``, no seeds, or a
-            bad early-stopping setting (:func:`check_early_stopping`).
+        InvalidInputError: an unknown ``loss`` or ``activation``, no seeds, a
+            ``batch_size`` below 1, or a bad early-stopping setting
+            (:func:`check_early_stopping`).
     """
     from torch.func import functional_call, stack_module_state, vmap
 
     if not len(seeds):
         raise InvalidInputError("train_networks needs at least one seed")
     check_early_stopping(val_fraction, patience)
+    if batch_size is not None and int(batch_size) < 1:
+        raise InvalidInputError(
+            f"batch_size must be >= 1 (or None: by the training-set size), got {batch_size!r}"
+        )
     loss_fn = get_loss(loss)
     Xt = torch.as_tensor(X, dtype=torch.float32)
     zt = torch.as_tensor(z, dtype=torch.float32)
@@ -280,6 +303,7 @@ def train_networks(
         else:
             rows = torch.arange(n).expand(k, n)
         n_train = rows.shape[1]
+        batch_size = auto_batch_size(n_train) if batch_size is None else int(batch_size)
         for epoch in range(int(epochs)):
             perms = torch.stack([torch.randperm(n_train, generator=g) for g in orders])
             perms = rows.gather(1, perms)
@@ -322,13 +346,12 @@ class FeedForwardPredictor(EncodedPredictor):
         layer_width: units of each hidden layer.
         epochs: training epochs (passes over the training archs).
         lr: Adam's learning rate.
-        batch_size: minibatch size. 256, not BANANAS' 32: a step of these small
-            networks costs about the same for 32 rows or 256, so an epoch at 1,000
-            archs takes 4 steps instead of 32. On NB201 CIFAR-10 (1,000 held-out
-            archs, mean of 3 splits, 200 epochs) that ranked as well: mlp Kendall
-            0.769 vs 0.770 at 1,000 training archs (6.7x faster), 0.574 vs 0.565
-            at 100 (a full batch there); dngo 0.733 vs 0.639 at 1,000.
-            (``perf/predictors.py --speed`` measures it again.)
+        batch_size: minibatch size; None (the default): BANANAS' 32 below 500
+            training archs, four minibatches an epoch from there
+            (:func:`auto_batch_size`). On NB201 CIFAR-10 at 1,000 training archs
+            (1,000 held-out archs, 200 epochs) minibatches of 256 ranked as well
+            as 32: mlp Kendall 0.769 vs 0.770 (mean of 3 splits, 6.7x faster),
+            dngo 0.733 vs 0.639; ``perf/predictors.py --speed`` measures it.
         val_fraction: share of the training archs held out for early stopping
             (:func:`train_networks`; 0: none, all ``epochs`` on every arch). Off by
             default: on the split above, 10% held out with patience 20 (or 50)
@@ -342,7 +365,7 @@ class FeedForwardPredictor(EncodedPredictor):
     layer_width: int = 20
     epochs: int = model_param(200)
     lr: float = model_param(0.01)
-    batch_size: int = model_param(256)
+    batch_size: int | None = model_param(None)
     val_fraction: float = model_param(0.0)
     patience: int = model_param(20)
 
