@@ -299,6 +299,24 @@ def test_a_malformed_number_names_its_option(args: list[str], names: list[str]) 
     assert_one_error(invoke(args), *names)
 
 
+# ---- 5. options that contradict each other -------------------------------------------------
+
+CONTRADICTIONS = [
+    # --all-tasks chooses the tasks itself
+    (["predictors", "--all-tasks", "-t", "nasbench101/*"], ["--all-tasks", "drop -t/--task"]),
+    (["predictors", "--all-tasks", "--target", "edgegpu_latency", "--cells", "valid"],
+     ["--all-tasks", "drop --target, --cells"]),
+    (["predictors", "--all-tasks", "--preset", "naslib-predictors"], ["drop --preset"]),
+    (["predictors", "--all-tasks", "--no-embedded"], ["drop --embedded/--no-embedded"]),
+    (["predictors", "--extra-targets", "edgegpu_latency"], ["--extra-targets", "--all-tasks"]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("args", "names"), CONTRADICTIONS, ids=lambda v: " ".join(v)[:50])
+def test_contradicting_options_are_one_line(args: list[str], names: list[str]) -> None:
+    assert_one_error(invoke([*args, "-p", "xgb"]), *names)
+
+
 # ---- 5. a proxy that fails on every arch ----------------------------------------------------
 
 

@@ -17,6 +17,7 @@ import typer
 from typer.core import TyperCommand, TyperGroup, TyperOption
 from typer.testing import CliRunner
 
+from naspred.benchmarks import Task
 from naspred.cli import app
 from naspred.cli.command import NaspredCommand
 from naspred.cli.options import int_list, predictor_specs, split_list
@@ -313,6 +314,43 @@ def test_predictors_defaults(study_calls: dict) -> None:
     assert specs == [PredictorSpec("rf")]
     assert (sizes, seeds) == ([10, 20, 50, 100, 200, 500, 1000], [0, 1, 2, 3, 4])
     assert kwargs["progress"] is True and kwargs["test_size"] == 1000
+
+
+def test_predictors_all_tasks_wiring(study_calls: dict, monkeypatch) -> None:
+    import naspred.benchmarks
+    import naspred.experiments.predictors as predictor_study
+
+    chosen = [Task("nasbench201", "cifar10", ("(0, 0, 0, 0, 0, 0)",), np.array([1.0]))]
+    seen: dict = {}
+
+    def every_task(**kwargs):
+        seen["all_tasks"] = kwargs
+        return chosen
+
+    def tables(*args, **kwargs):
+        seen["tables"] = (args, kwargs)
+        return []
+
+    monkeypatch.setattr(naspred.benchmarks, "all_tasks", every_task)
+    monkeypatch.setattr(predictor_study, "write_multitask_tables", tables)
+    result = runner.invoke(app, ["predictors", "--all-tasks", "-p", "rf", "--no-progress"])
+    assert result.exit_code == 0, result.output
+    assert seen["all_tasks"] == {"suite_zero": None, "graf": None, "curves": (),
+                                 "targets": ("edgegpu_latency", "pgd@Linf_eps-1.0")}  # fmt: skip
+    assert "load_tasks" not in study_calls and "tables" not in study_calls
+    assert study_calls["study"][0][0] == chosen
+    (results, out), kwargs = seen["tables"]
+    assert results["status"].tolist() == ["ok"] and out == Path("results/predictors")
+    assert kwargs == {"archs": {"nasbench201/cifar10": 1}}
+    result = runner.invoke(
+        app, ["predictors", "--all-tasks", "-p", "rf", "--extra-targets", "a,b", "--extra-targets",
+              "c", "--curves", "x.jsonl"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert seen["all_tasks"]["targets"] == ["a", "b", "c"]
+    assert seen["all_tasks"]["curves"] == [Path("x.jsonl")]
+    result = runner.invoke(app, ["predictors", "--all-tasks", "-p", "rf", "--extra-targets", ""])
+    assert result.exit_code == 0 and seen["all_tasks"]["targets"] == []
 
 
 def test_predictors_preset_sets_the_grid_unless_given(study_calls: dict) -> None:

@@ -25,6 +25,9 @@ NETWORKS = [
     ("gin", {"pooling": "mean", "bidirectional": False}),
     ("bonas", {}),
     ("bonas", {"batch_norm": True, "bidirectional": False}),
+    # dropout off: the train-mode comparison draws the two paths' masks one after the other
+    ("gates", {"dropout": 0.0}),
+    ("gates", {"dropout": 0.0, "residual": "all", "readout": "mean", "zero_ops": ()}),
 ]
 
 
@@ -93,7 +96,7 @@ def nb201(suite_zero_dir: Path) -> NB201Split:
     return NB201Split(suite_zero_dir, n_train=150)
 
 
-@pytest.mark.parametrize("name", ["gcn", "bonas", "gin"])
+@pytest.mark.parametrize("name", ["gcn", "bonas", "gin", "gates"])
 def test_same_init_and_minibatches(name: str, nb201: NB201Split) -> None:
     """A seed gives both batchings the same initial network and minibatch order:
     after 0 epochs the weights are equal bit for bit, and a state_dict moves

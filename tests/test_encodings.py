@@ -202,3 +202,26 @@ def test_every_encoding_on_every_space(space: str) -> None:
         assert np.all(np.isfinite(X))
         # encoding is deterministic and per-arch
         np.testing.assert_array_equal(enc.transform(archs[3:4]), X[3:4])
+
+
+def test_padded_encodings_fit_a_spaces_largest_cell_from_small_ones() -> None:
+    # a training set of small pruned NB101 cells (or short TransNAS macro skeletons)
+    # must still encode the space's largest cell: the width is the space's, not the sample's
+    from naspred.spaces.nasbench101 import MAX_NODES, NasBench101Arch
+    from naspred.spaces.transnas import TransNasMacroArch
+
+    chain = tuple(tuple(int(j == i + 1) for j in range(MAX_NODES)) for i in range(MAX_NODES))
+    ops = ("input", *["conv3x3-bn-relu"] * (MAX_NODES - 2), "output")
+    big = NasBench101Arch(chain, ops)
+    small = NasBench101Arch(((0, 1, 0), (0, 0, 1), (0, 0, 0)), ("input", "maxpool3x3", "output"))
+    assert (small.to_dag().n_nodes, big.to_dag().n_nodes) == (3, MAX_NODES)
+    for name in ("adjacency", "categorical"):
+        enc = make_encoder(name).fit([small])
+        assert enc.n_nodes_ == MAX_NODES
+        assert enc.transform([small, big]).shape == (2, enc.n_features)
+    short, long = TransNasMacroArch((1, 2, 3, 4)), TransNasMacroArch((1, 1, 2, 3, 4, 4))
+    enc = make_encoder("adjacency").fit([short])
+    assert enc.n_nodes_ == 8 and enc.transform([long]).shape == (1, enc.n_features)
+    # a DAG that says it may have fewer nodes than it has is refused
+    with pytest.raises(ValueError, match="max_nodes=2"):
+        LabelledDAG(np.zeros((3, 3)), ("input", "zap", "output"), max_nodes=2)

@@ -445,7 +445,8 @@ def test_arch2vec_errors_name_the_cell_and_the_fix(graf_dir: Path, tmp_path: Pat
     from naspred.spaces import get_space
     from naspred.spaces.nasbench201 import NasBench201Arch
 
-    enc = make_encoder("arch2vec", path=graf_dir / "arch2vec" / "nb201_embeddings.csv")
+    file = graf_dir / "arch2vec" / "nb201_embeddings.csv"
+    enc = make_encoder("arch2vec", source="published", path=file)
     dead = NasBench201Arch.from_key("(1, 0, 0, 1, 2, 0)")  # not one of GRAF's valid cells
     with pytest.raises(UnknownArchError, match=r"\(1, 0, 0, 1, 2, 0\).*valid NB201 cells only"):
         enc.fit([dead])
@@ -453,9 +454,11 @@ def test_arch2vec_errors_name_the_cell_and_the_fix(graf_dir: Path, tmp_path: Pat
     with pytest.raises(WrongTypeError, match="NAS-Bench-201 cells only"):
         enc.fit([nb101])
     with pytest.raises(DataUnavailableError, match="NASPRED_GRAF_DIR"):
-        make_encoder("arch2vec").fit([dead])
-    with pytest.raises(DataUnavailableError, match="not found"):
-        make_encoder("arch2vec", path=tmp_path).fit([dead])
+        make_encoder("arch2vec", source="published").fit([dead])
+    # a file named and missing is an error whatever the source, never a fallback
+    for source in ("published", "auto"):
+        with pytest.raises(DataUnavailableError, match="not found"):
+            make_encoder("arch2vec", source=source, path=tmp_path).fit([dead])
 
 
 def test_xgb_on_arch2vec_beats_random(graf_task, graf_dir: Path, monkeypatch) -> None:
@@ -469,6 +472,7 @@ def test_xgb_on_arch2vec_beats_random(graf_task, graf_dir: Path, monkeypatch) ->
     archs = [NasBench201Arch.from_key(k) for k in t.keys]
     p = make_predictor("xgb", encoding="arch2vec", seed=0)
     p.fit([archs[i] for i in train], t.val_accuracy[train])
+    assert p.encoder_.source_ == "published"  # "auto": every valid cell is covered
     tau = kendall(t.val_accuracy[test], p.query([archs[i] for i in test]))
     random_tau = kendall(t.val_accuracy[test], np.random.default_rng(1).normal(size=len(test)))
     assert abs(random_tau) < 0.05

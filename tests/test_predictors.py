@@ -226,10 +226,33 @@ def test_pairwise_loss_by_hand() -> None:
     flat = pairwise_logistic_loss(pred.requires_grad_(), torch.ones(4))
     assert float(flat) == 0.0 and flat.requires_grad
     with pytest.raises(InvalidInputError, match="loss must be one of"):
-        get_loss("hinge")
+        get_loss("huber")
 
 
-@pytest.mark.parametrize(("name", "fast"), [("mlp", {"epochs": 30, "batch_size": 32}), ("gcn", {"epochs": 40})])
+def test_hinge_loss_by_hand() -> None:
+    from naspred.errors import InvalidInputError
+    from naspred.predictors._losses import get_loss
+
+    hinge = get_loss("hinge")
+    # pairs (0, 1), (0, 2), (0, 3), (1, 3), (2, 3) with differences 0.05, -1, 0.5, 0.45, 1.5:
+    # margin 0.1 leaves 0.05, 1.1, 0, 0, 0
+    pred, target = torch.tensor([1.0, 0.95, 2.0, 0.5]), torch.tensor([3.0, 2.0, 2.0, 1.0])
+    assert float(hinge(pred, target)) == pytest.approx((0.05 + 1.1) / 5)
+    # its margin is a parameter: at 0, only the wrongly ordered pair costs
+    assert float(get_loss("hinge", margin=0.0)(pred, target)) == pytest.approx(1.0 / 5)
+    # only the order of the targets matters, and a batch without an order has loss 0
+    assert float(hinge(pred, target * 10 - 5)) == pytest.approx((0.05 + 1.1) / 5)
+    flat = hinge(pred.requires_grad_(), torch.ones(4))
+    assert float(flat) == 0.0 and flat.requires_grad
+    with pytest.raises(InvalidInputError, match="margin must be >= 0"):
+        get_loss("hinge", margin=-0.1)
+    with pytest.raises(InvalidInputError, match="applies to loss='hinge' only"):
+        get_loss("mse", margin=0.1)
+
+
+@pytest.mark.parametrize(
+    ("name", "fast"), [("mlp", {"epochs": 30, "batch_size": 32}), ("gcn", {"epochs": 40})]
+)
 def test_pairwise_ranking_loss_ranks(name: str, fast: dict, nb201: NB201Split, random_tau) -> None:
     p = make_predictor(name, seed=0, loss="pairwise", **fast)
     p.fit(nb201.pick(nb201.train), nb201.y[nb201.train])

@@ -43,6 +43,18 @@ validation accuracy, proxies ``params`` and ``flops``, and the target
 ``space/dataset-variant`` (``nasbench201/cifar10-lc``; ``variant`` is optional in
 the header and defaults to ``lc``), so it never shadows the published benchmark's
 task of the same space and dataset.
+
+**Live scores beside the file.** ``NAME.zc.json`` next to ``NAME.jsonl``
+(:func:`live_scores_file`) holds proxy scores of the file's archs measured on the
+space's *standard* network, as ``naspred proxies compute`` measures every Suite-Zero
+task (NB201: C=16, N=5, 32x32), in the Suite-Zero layout with ``val_accuracy`` null and
+failures as Suite-Zero's marker. When it is there, those scores are the task's proxies
+under their registered names, and the scores the records store (measured on the
+benchmark's own, smaller training network) stay in the task with the suffix
+``_lcnet`` (:data:`TRAINING_NETWORK_SUFFIX`: ``jacov_lcnet``), so no name means two
+networks. ``params``/``flops`` stay the records'. An arch the live file lacks has its
+live proxies missing; an arch the benchmark lacks is an error. The shipped benchmark
+carries the live table's scores (``studies/live_table.py --ship``).
 """
 
 from __future__ import annotations
@@ -208,25 +220,110 @@ def load_learning_curves(path: str | Path) -> Task:
     curves = {name: np.array([r[name] for r in records], dtype=float) for name in names}
     # proxies scored at initialisation (the protocol's ``proxies``), where every record has them
     scored = set.intersection(*(set(r["proxies"]) for r in records))
+    keys = tuple(r["arch"] for r in records)
+    live = _live_scores(path, header, keys)
+    # with live scores beside the file, the names mean the standard network's scores and
+    # the training network's keep theirs under a suffix, so no name means two things
+    suffix = TRAINING_NETWORK_SUFFIX if live is not None else ""
     proxies = {name: np.array([r[name] for r in records]) for name in ("params", "flops")}
-    proxies |= {name: np.array([r["proxies"][name] for r in records]) for name in sorted(scored)}
-    times = {
-        name: np.array([r["proxy_time"].get(name, np.nan) for r in records]) for name in scored
+    proxies |= {
+        name + suffix: np.array([r["proxies"][name] for r in records]) for name in sorted(scored)
     }
+    times = {
+        name + suffix: np.array([r["proxy_time"].get(name, np.nan) for r in records])
+        for name in scored
+    }
+    missing: dict[str, np.ndarray] = {}
+    failed: dict[str, np.ndarray] = {}
+    if live is not None:
+        for name in live.proxy_names:
+            if name in proxies:  # params/flops: the records' benchmark convention stays
+                continue
+            proxies[name] = live.proxies[name]
+            times[name] = live.proxy_times[name]
+            if name in live.proxy_missing:
+                missing[name] = live.proxy_missing[name]
+            if name in live.proxy_failed:
+                failed[name] = live.proxy_failed[name]
     task = Task(
         space=str(header["space"]),
         dataset=str(header["dataset"]),
-        keys=tuple(r["arch"] for r in records),
+        keys=keys,
         val_accuracy=curves["val_accuracy"][:, -1].copy(),
         targets={"train_time": np.nansum(curves["epoch_time"], axis=1)},
         proxies=proxies,
         proxy_times=times,
+        proxy_missing=missing,
+        proxy_failed=failed,
         curves=curves,
         source=str(path),
         variant=str(header.get("variant", DEFAULT_VARIANT)),
     )
     log.info("loaded %d archs x %d epochs from %s", len(task), task.n_epochs, path)
     return task
+
+
+#: Name suffix of the proxies a record stores (scored on the benchmark's own training
+#: network) when live scores of the standard network sit beside the file.
+TRAINING_NETWORK_SUFFIX = "_lcnet"
+#: File name ending of the live scores beside a learning-curve file ``NAME.jsonl``.
+LIVE_SCORES_SUFFIX = ".zc.json"
+
+
+def live_scores_file(path: str | Path) -> Path:
+    """Where the live proxy scores of the learning-curve file ``path`` are kept:
+    ``NAME.zc.json`` beside ``NAME.jsonl`` (see :func:`load_learning_curves`)."""
+    path = Path(path)
+    return path.with_name(path.stem + LIVE_SCORES_SUFFIX)
+
+
+def _live_scores(path: Path, header: dict[str, Any], keys: tuple[str, ...]) -> Task | None:
+    """The live scores beside ``path`` aligned with ``keys`` (NaN and missing for an arch
+    they lack), or None when there is no such file."""
+    from naspred.benchmarks.suite_zero import load_suite_zero
+
+    file = live_scores_file(path)
+    if not file.is_file():
+        return None
+    tasks = load_suite_zero(file)
+    space, dataset = str(header["space"]), str(header["dataset"])
+    if len(tasks) != 1 or (tasks[0].space, tasks[0].dataset) != (space, dataset):
+        found = ", ".join(f"{t.space}/{t.dataset}" for t in tasks)
+        raise BenchmarkFileError(
+            file,
+            f"holds {found}; the learning-curve file beside it is {space}/{dataset}",
+            f"the Suite-Zero layout with the one task {space}/{dataset}",
+            "regenerate it with `python studies/live_table.py --ship`, or remove it",
+        )
+    live = tasks[0]
+    where = {k: i for i, k in enumerate(keys)}
+    extra = [k for k in live.keys if k not in where]
+    if extra:
+        raise BenchmarkFileError(
+            file,
+            f"scores {len(extra)} arch(s) the learning-curve file lacks, e.g. {extra[0]}",
+            "scores for archs of the learning-curve file only",
+            "regenerate it with `python studies/live_table.py --ship`, or remove it",
+        )
+    rows = np.array([where[k] for k in live.keys], dtype=int)
+    absent = np.ones(len(keys), dtype=bool)
+    absent[rows] = False
+
+    def aligned(values: np.ndarray, fill: Any) -> np.ndarray:
+        out = np.full(len(keys), fill, dtype=values.dtype)
+        out[rows] = values
+        return out
+
+    proxies = {n: aligned(v, np.nan) for n, v in live.proxies.items()}
+    times = {n: aligned(v, np.nan) for n, v in live.proxy_times.items()}
+    missing = {n: absent | aligned(live.proxy_missing.get(n, np.zeros(len(rows), bool)), False)
+               for n in proxies}  # fmt: skip
+    missing = {n: m for n, m in missing.items() if m.any()}
+    failed = {n: aligned(m, False) for n, m in live.proxy_failed.items()}
+    return Task(
+        space, dataset, keys, np.full(len(keys), np.nan), {}, proxies, times, missing,
+        source=str(file), proxy_failed=failed,
+    )  # fmt: skip
 
 
 #: Where learning-curve benchmarks that install with naspred live (package data).

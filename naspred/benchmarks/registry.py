@@ -21,6 +21,7 @@ import logging
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from naspred.benchmarks import analog_nasbench, nasbench_graph
@@ -316,3 +317,120 @@ def describe_tasks(
 def task_table(tasks: Sequence[Task]) -> pd.DataFrame:
     """One row per task: name, size, proxies (with counts where partial), targets, source."""
     return pd.DataFrame([t.summary() for t in tasks])
+
+
+#: The hardware cost and the robustness target :func:`all_tasks` ranks by besides
+#: accuracy: HW-NAS-Bench's Edge-GPU latency (Li et al., ICLR 2021) and accuracy under
+#: PGD at eps 1/255 (Jung et al., ICLR 2023), both from GRAF's release, as in
+#: ``studies/targets.py``.
+ALL_TASK_TARGETS: tuple[str, ...] = ("edgegpu_latency", "pgd@Linf_eps-1.0")
+
+
+def all_tasks(
+    *,
+    suite_zero: str | Path | None = None,
+    graf: str | Path | None = None,
+    curves: Sequence[str | Path] = (),
+    targets: Sequence[str] = ALL_TASK_TARGETS,
+) -> list[Task]:
+    """Every task this installation has: the embedded ones (learning-curve benchmarks,
+    NAS-Bench-Graph, AnalogNAS-Bench), every Suite-Zero task, GRAF's (its valid cells)
+    and the ``curves`` files, ranked by ``val_accuracy``; then each of ``targets`` on
+    every whole-benchmark task that carries it (a task without a variant suffix:
+    ``nasbench201/cifar10@edgegpu_latency``, not ``nasbench201/cifar10-graf@...``).
+
+    A Suite-Zero directory or GRAF release that is neither given nor in the environment
+    is read from the data cache where fetched (``naspred data fetch``); a source that
+    is not installed is logged with how to get it and left out. A retargeted task whose
+    archs and values repeat an earlier one's is left out (AnalogNAS-Bench's cells are
+    NAS-Bench-201's, so its Edge-GPU latencies are the same task).
+
+    Args:
+        suite_zero: directory (or file) of Suite-Zero records, as in :func:`load_tasks`.
+        graf: a GRAF release directory, as in :func:`load_tasks`.
+        curves: learning-curve files, as in :func:`load_tasks`.
+        targets: targets to rank by besides ``val_accuracy`` (names in a task's
+            ``targets``).
+
+    Returns:
+        The tasks, in source order, retargeted ones last.
+
+    Raises:
+        UnknownNameError: no whole-benchmark task has one of ``targets`` (one of
+            :data:`ALL_TASK_TARGETS` without GRAF's release is logged and left out).
+    """
+    directory = suite_zero_dir(suite_zero) or fetched_suite_zero_dir()
+    graf_directory = graf_release.graf_dir(graf) or graf_release.fetched_graf_dir()
+    if directory is None:
+        _warn_missing(
+            "Suite-Zero", "its tasks are", "`naspred data fetch suite-zero` or --suite-zero-dir"
+        )
+    if graf_directory is None:
+        _warn_missing(
+            "GRAF's release", "its tasks and targets are", "`naspred data fetch graf` or --graf-dir"
+        )
+    tasks = load_tasks(
+        None, suite_zero=directory, embedded=True, curves=curves, graf=graf_directory
+    )
+    seen: list[Task] = []
+    for target in targets:
+        having = [t for t in tasks if not t.variant and target in t.targets]
+        if not having:
+            if graf_directory is None and target in ALL_TASK_TARGETS:
+                log.warning("target %r is GRAF's, not installed; left out", target)
+                continue
+            known = sorted({name for t in tasks for name in t.targets})
+            raise UnknownNameError(
+                f"no whole-benchmark task (a name without a -variant) has the target "
+                f"{target!r}; the tasks' targets: {', '.join(known) or 'none'}"
+            )
+        for task in having:
+            moved = task.retarget(target)
+            if any(_same_ground_truth(moved, other) for other in seen):
+                log.info("%s repeats an earlier task's archs and values; left out", moved.name)
+                continue
+            seen.append(moved)
+    return tasks + seen
+
+
+def _same_ground_truth(a: Task, b: Task) -> bool:
+    """Whether two tasks hold the same archs with the same values, in any order."""
+    if a.space != b.space or len(a) != len(b) or set(a.keys) != set(b.keys):
+        return False
+    position = {key: i for i, key in enumerate(b.keys)}
+    aligned = b.val_accuracy[[position[key] for key in a.keys]]
+    return bool(np.array_equal(a.val_accuracy, aligned, equal_nan=True))
+
+
+def require_tasks(tasks: Sequence[Task], patterns: Sequence[str]) -> None:
+    """Check that each of ``patterns`` matches a task: a study that names the tasks it
+    covers stops at once, in one line, when one's data is missing.
+
+    Args:
+        tasks: the loaded tasks (:func:`all_tasks`).
+        patterns: task names or shell-style patterns (``"nasbench_graph/*"``).
+
+    Raises:
+        UnknownTaskError: a pattern matches no task; the message names it, the sources
+            that would give it, and the tasks there are.
+    """
+    names = [t.name for t in tasks]
+    for pattern in patterns:
+        if not any(fnmatch.fnmatchcase(name, pattern) for name in names):
+            raise UnknownTaskError(
+                f"no task matches {pattern!r}: its data is not installed "
+                f"({_source_hint(pattern)}); available: {', '.join(names)}"
+            )
+
+
+def _source_hint(pattern: str) -> str:
+    """Which source gives tasks like ``pattern``, and how to install it."""
+    if pattern.startswith(f"{nasbench_graph.SPACE}/"):
+        return f"NAS-Bench-Graph: {nasbench_graph.GET_IT}"
+    if pattern == ANALOG_TASK or analog_nasbench.DATASET in pattern:
+        return f"AnalogNAS-Bench: {analog_nasbench.GET_IT}"
+    if "-graf" in pattern or "@" in pattern:
+        return "GRAF's release and its targets: --graf-dir or `naspred data fetch graf`"
+    if "-lc" in pattern:
+        return "a learning-curve benchmark: --curves FILE or `naspred make-benchmark`"
+    return "Suite-Zero: --suite-zero-dir or `naspred data fetch suite-zero`"

@@ -8,8 +8,9 @@ of archs (or :class:`~naspred.spaces.base.LabelledDAG`\ s); keep an encoder
 Encodings: ``adjacency`` (one-hot adjacency + ops; Ying et al., ICML 2019),
 ``categorical`` (op indices + adjacency; White et al., NeurIPS 2020), ``path``
 (path and truncated path encoding; White et al., BANANAS, AAAI 2021) and
-``graph_features`` (GRAF; Kadlecová et al., ICML 2024) and ``arch2vec`` (the
-published embeddings of GRAF's valid NB201 cells; Yan et al., NeurIPS 2020).
+``graph_features`` (GRAF; Kadlecová et al., ICML 2024) and ``arch2vec`` (Yan et
+al., NeurIPS 2020: the published embeddings of GRAF's valid NB201 cells, or
+naspred's own autoencoder trained on the cells of any space and cached).
 """
 
 from naspred.encodings import (  # noqa: F401  (registration)

@@ -46,7 +46,9 @@ class _PaddedEncoder(Encoder):
         if not dags:
             raise InvalidInputError("cannot fit an encoder on zero architectures")
         self.vocab_ = vocabulary(dags, self.op_names)
-        self.n_nodes_ = self.max_nodes or max(d.n_nodes for d in dags)
+        # the space's largest cell where the DAGs know it: pruned NB101 cells and TransNAS
+        # macro skeletons vary in size, and a small training set may hold no largest one
+        self.n_nodes_ = self.max_nodes or max(max(d.n_nodes, d.max_nodes) for d in dags)
         self.feature_names_ = self._names()
         return self
 

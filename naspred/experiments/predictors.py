@@ -28,6 +28,9 @@ from naspred.journal import Journal
 from naspred.metrics import finite_pairs, score_predictions
 from naspred.parallel import Backend
 from naspred.predictors.spec import PredictorSpec
+from naspred.reports.multitask import (  # noqa: F401 - re-exported: the CLI, studies, tests use them
+    write_multitask_tables,
+)
 from naspred.reports.predictors import (  # noqa: F401 - re-exported: the CLI, studies, tests use them
     summarise,
     write_predictor_tables,
@@ -207,10 +210,14 @@ def _cell(
     archs: TaskArchs,
 ) -> dict[str, Any]:
     """One (task, seed, predictor, size) cell: its scores and times."""
+    # a predictor reading a proxy the task does not store cannot run on it at all: a
+    # result of this task (shown as not run), not a failure of the predictor
+    lacking = [name for name in proxies if name not in task.proxies]
+    if lacking:
+        raise SkipUnit(f"the task stores no proxy {lacking[0]!r} (it has {task.proxy_names})")
     eligible = np.isfinite(task.val_accuracy)
     for name in proxies:
-        if name in task.proxies:
-            eligible &= task.has_proxy(name) & np.isfinite(task.proxies[name])
+        eligible &= task.has_proxy(name) & np.isfinite(task.proxies[name])
     if eligible.sum() <= test_size:
         raise SkipUnit(
             f"{int(eligible.sum())} eligible archs, too few for a test set of {test_size}"

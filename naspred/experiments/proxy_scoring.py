@@ -54,7 +54,14 @@ from naspred.benchmarks.task import TARGET, Task
 from naspred.errors import InvalidInputError, NaspredError
 from naspred.experiments.picking import distinct_archs, seeded_subset
 from naspred.experiments.units import Unit, run_units
-from naspred.journal import append_lines, finite_or_none, read_objects, write_json_atomic
+from naspred.journal import (
+    append_lines,
+    finite_or_none,
+    parse_line,
+    read_lines,
+    read_objects,
+    write_json_atomic,
+)
 from naspred.parallel import Backend, default_n_jobs
 
 log = logging.getLogger(__name__)
@@ -691,3 +698,76 @@ def _translate_keys(data: dict[str, Any], to_file: bool) -> dict[str, Any]:
         }
         for space, datasets in data.items()
     }
+
+
+def write_live_scores(
+    out_json: str | Path, dest: str | Path, proxies: Sequence[str] | None = None
+) -> list[str]:
+    """Write the scores of a ``proxies compute`` output as the live scores of a
+    learning-curve benchmark (:func:`naspred.benchmarks.learning_curves.live_scores_file`).
+
+    The file keeps the Suite-Zero layout the output has, with ``val_accuracy`` null
+    (the benchmark's own training is its ground truth) and each recorded failure as
+    Suite-Zero's failure marker, so a loader counts it as a failure; times are rounded
+    to four significant digits.
+
+    Args:
+        out_json: the ``zc_<space>.json`` that ``proxies compute`` wrote, with its
+            failures file beside it; it must hold one task.
+        dest: the file to write (replaced atomically).
+        proxies: the proxies to ship; None: every proxy scored on every arch of the
+            output (a proxy scored on only some is left out, with a log line).
+
+    Returns:
+        The proxies written.
+
+    Raises:
+        InvalidInputError: the output holds more than one task, or a named proxy is
+            not scored on every arch.
+    """
+    from naspred.benchmarks.suite_zero import FAILURE_MARKER
+
+    out_json = Path(out_json)
+    data = json.loads(out_json.read_text())
+    tasks = [(s, d, r) for s, ds in data.items() for d, r in ds.items()]
+    if len(tasks) != 1:
+        raise InvalidInputError(f"{out_json} holds {len(tasks)} tasks; ship one task at a time")
+    space, dataset, records = tasks[0]
+    complete = sorted(
+        set.intersection(
+            *({n for n, v in r.items() if isinstance(v, dict)} for r in records.values())
+        )
+    )
+    if proxies is None:
+        partial = sorted({n for r in records.values() for n in r if n not in complete} - {TARGET})
+        if partial:
+            log.info("not shipped (scored on some archs only): %s", ", ".join(partial))
+        names = complete
+    else:
+        names = list(proxies)
+        lacking = [n for n in names if n not in complete]
+        if lacking:
+            raise InvalidInputError(
+                f"{', '.join(lacking)} not scored on every arch of {out_json}: finish the "
+                "`naspred proxies compute` run first"
+            )
+    from naspred.spaces import record_key
+
+    # read-only: a run may still be appending to the failures file
+    failures_file = sidecar_paths(out_json)[1]
+    lines = read_lines(failures_file)[0] if failures_file.is_file() else []
+    failed = {
+        (f["proxy"], record_key(space, dataset, f["arch"], to_file=True))
+        for f in (parse_line(failures_file, n, text) for n, text in lines)
+        if (f.get("space"), f.get("dataset")) == (space, dataset) and f.get("arch") != "*"
+    }
+
+    def entry(key: str, name: str) -> dict[str, Any]:
+        score, seconds = records[key][name]["score"], records[key][name]["time"]
+        if score is None and (name, key) in failed:
+            score = FAILURE_MARKER
+        return {"score": score, "time": None if seconds is None else float(f"{seconds:.4g}")}
+
+    shipped = {key: {TARGET: None, **{n: entry(key, n) for n in names}} for key in records}
+    write_json_atomic(dest, {space: {dataset: shipped}})
+    return names

@@ -2,7 +2,8 @@
 
 The module structure is the following:
 
-* :class:`EncodedPredictor` implements ``fit`` and ``query`` for any regression
+* :class:`EncodedPredictor`, a :class:`~naspred.predictors._tuning.TunablePredictor`,
+  implements ``fit`` and ``query`` for any regression
   model on an encoding (plus, optionally, proxy scores): the encoder is fitted on
   the training archs and reused at query time; proxy scores named in
   :attr:`~naspred.predictors.base.Predictor.needs` become extra columns
@@ -15,12 +16,9 @@ The module structure is the following:
   derived from its :func:`~naspred.predictors._params.model_param` declarations.
 * :class:`EncodedProbabilisticPredictor` adds ``query_dist`` from a subclass's
   :meth:`~EncodedProbabilisticPredictor._predict_model_dist`.
-* :class:`TunablePredictor` adds the ``tune``, ``tune_trials`` and ``tune_folds``
-  hyper-parameters: with ``tune=True``, a small random search scored by k-fold
-  cross-validated Kendall tau picks the model's configuration first (White et al.,
-  "How Powerful are Performance Predictors in Neural Architecture Search?",
-  NeurIPS 2021), drawing from the ``search`` distributions of its model
-  parameters.
+* Tuning (``tune=True``) is :mod:`naspred.predictors._tuning`'s, with one change:
+  the training archs are encoded once and a candidate fits only its model on each
+  fold (:meth:`EncodedPredictor._fold_scorer`).
 
 Derived from them, each in its own module: the tree ensembles of
 :mod:`naspred.predictors._trees` (``xgb``, ``lgb``, ``rf``, ``zc_xgb``),
@@ -30,7 +28,6 @@ networks of :mod:`naspred.predictors._nn` (``mlp``, ``bananas``, ``dngo``).
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
@@ -38,21 +35,19 @@ import numpy as np
 
 from naspred.errors import InvalidInputError
 from naspred.metrics import kendall
-from naspred.predictors._params import model_params, sample_params, search_space
+from naspred.predictors._params import model_params
+from naspred.predictors._tuning import FoldScorer, TunablePredictor
 from naspred.predictors.base import (
     ArchLike,
     DataNeeds,
     Info,
-    Predictor,
     ProbabilisticPredictor,
     check_targets,
     proxy_key,
 )
 
-log = logging.getLogger(__name__)
 
-
-class EncodedPredictor(Predictor):
+class EncodedPredictor(TunablePredictor):
     """A regression model on an encoding of the archs (see the module docstring).
 
     Args:
@@ -94,10 +89,6 @@ class EncodedPredictor(Predictor):
         """Standardised predictions of ``model`` for ``X``."""
         raise NotImplementedError(f"{type(self).__name__} does not implement _predict_model()")
 
-    def _choose_params(self, X: np.ndarray, z: np.ndarray) -> dict[str, Any]:
-        """The configuration ``fit`` trains with (:class:`TunablePredictor` may tune it)."""
-        return self._default_params()
-
     # ---- the API -----------------------------------------------------------------
 
     def _features(self, archs: Sequence[ArchLike], info: Info | None, fit: bool) -> np.ndarray:
@@ -136,6 +127,24 @@ class EncodedPredictor(Predictor):
             X = np.nan_to_num((X - self.x_mean_) / self.x_scale_, nan=0.0)
         return X
 
+    def _fold_scorer(
+        self, archs: Sequence[ArchLike], y: np.ndarray, info: Info | None
+    ) -> FoldScorer:
+        """Encode the training archs once; a candidate fits only its model on a fold's
+        rows (the encoder's vocabulary and the dropped constant columns come from every
+        training arch, which reads no target)."""
+        probe = self._configured({})
+        X = probe._features(archs, info, fit=True)
+        std = float(np.std(y))
+        z = (y - float(np.mean(y))) / (std if std > 0 else 1.0)
+
+        def score(candidate: TunablePredictor, train: np.ndarray, val: np.ndarray) -> float:
+            assert isinstance(candidate, EncodedPredictor)
+            model = candidate._fit_model(X[train], z[train], candidate._default_params())
+            return kendall(z[val], candidate._predict_model(model, X[val]))
+
+        return score
+
     def fit(
         self, archs: Sequence[ArchLike], y: np.ndarray, info: Info | None = None
     ) -> EncodedPredictor:
@@ -145,7 +154,7 @@ class EncodedPredictor(Predictor):
         std = float(y.std())
         self.y_scale_ = std if std > 0 else 1.0
         z = (y - self.y_mean_) / self.y_scale_
-        self.params_ = self._choose_params(X, z)
+        self.params_ = self._default_params()
         self.model_ = self._fit_model(X, z, self.params_)
         return self
 
@@ -177,67 +186,3 @@ class EncodedProbabilisticPredictor(EncodedPredictor, ProbabilisticPredictor):
         mean, std = self._predict_model_dist(self.model_, X)
         std = np.maximum(np.asarray(std, dtype=float), self.min_std) * self.y_scale_
         return mean * self.y_scale_ + self.y_mean_, std
-
-
-class TunablePredictor(EncodedPredictor):
-    """An :class:`EncodedPredictor` whose model configuration can be tuned first.
-
-    With ``tune=True``, ``fit`` scores the constructor's configuration and
-    ``tune_trials - 1`` random ones (each :func:`~naspred.predictors._params.model_param`
-    with a ``search`` distribution drawn in declaration order, from ``seed``) by
-    ``tune_folds``-fold cross-validated Kendall tau, and trains on the best; the
-    candidates and their scores are in ``tune_results_``, the chosen one in
-    ``params_``.
-
-    Args:
-        tune: run the cross-validated random search before fitting.
-        tune_trials: configurations the search scores, the constructor's included.
-        tune_folds: folds of the cross-validation (too few training archs for them:
-            the constructor's configuration is kept, with a warning).
-    """
-
-    tune: bool = False
-    tune_trials: int = 20
-    tune_folds: int = 3
-
-    def _sample_params(self, rng: np.random.Generator) -> dict[str, Any]:
-        """One random configuration for tuning."""
-        if not search_space(self):
-            raise NotImplementedError(f"{type(self).__name__} declares nothing to tune")
-        return sample_params(self, rng)
-
-    def _choose_params(self, X: np.ndarray, z: np.ndarray) -> dict[str, Any]:
-        default = self._default_params()
-        return self._tune(X, z, default) if self.tune else default
-
-    def _tune(self, X: np.ndarray, z: np.ndarray, default: dict[str, Any]) -> dict[str, Any]:
-        from sklearn.model_selection import KFold
-
-        folds = int(self.tune_folds)
-        if len(z) < 2 * folds:
-            log.warning(
-                "%s: %d training archs are too few for %d-fold tuning; using the defaults",
-                type(self).__name__,
-                len(z),
-                folds,
-            )
-            return default
-        rng = np.random.default_rng(self.seed)
-        # the defaults are the first candidate, so tuning never does worse on CV
-        candidates = [default] + [
-            {**default, **self._sample_params(rng)} for _ in range(int(self.tune_trials) - 1)
-        ]
-        splits = list(KFold(folds, shuffle=True, random_state=self.seed).split(X))
-        results = []
-        for params in candidates:
-            taus = []
-            for train, val in splits:
-                model = self._fit_model(X[train], z[train], params)
-                taus.append(kendall(z[val], self._predict_model(model, X[val])))
-            finite = [t for t in taus if np.isfinite(t)]
-            # a candidate that predicts a constant on every fold has no tau: never best
-            results.append((params, float(np.mean(finite)) if finite else np.nan))
-        self.tune_results_ = results
-        best = max(results, key=lambda r: r[1] if np.isfinite(r[1]) else -np.inf)
-        log.info("%s: tuned CV Kendall tau %.3f with %s", type(self).__name__, best[1], best[0])
-        return best[0]

@@ -7,7 +7,7 @@ The module structure is the following:
   global random state and thread count are left as found) and
   :func:`predict_graphs` (eval-mode outputs or embeddings, batched without
   touching any global random state).
-* :class:`GraphPredictor`, a :class:`~naspred.predictors.base.Predictor`,
+* :class:`GraphPredictor`, a :class:`~naspred.predictors._tuning.TunablePredictor`,
   implements ``fit`` and ``query`` for every graph predictor: each arch's labelled
   DAG becomes a torch-geometric ``Data`` (one-hot ops over the vocabulary seen in
   ``fit``, the DAG's edges; :func:`naspred.encodings.to_pyg`), which
@@ -18,8 +18,10 @@ The module structure is the following:
   ``weight_decay``); a subclass builds its network in
   :meth:`~GraphPredictor._build`.
 * Derived, each in its own module: ``gcn`` (Wen et al.'s neural predictor;
-  ``seminas`` self-trains it), ``gin`` and ``bonas`` (a GCN embedding with the
-  Bayesian linear regression head of :mod:`naspred.predictors._blr`).
+  ``seminas`` self-trains it), ``gin``, ``bonas`` (a GCN embedding with the
+  Bayesian linear regression head of :mod:`naspred.predictors._blr`) and
+  ``gates`` (ops gating the information flow, trained on a ranking loss, which
+  it chooses through the :meth:`~GraphPredictor._loss` hook).
 
 Batching. ``batching="pyg"`` collates torch-geometric ``Data`` per minibatch
 (``DataLoader`` in training, ``Batch`` in prediction) and passes messages by
@@ -58,7 +60,9 @@ from naspred.predictors._dense_graphs import (
 )
 from naspred.predictors._losses import get_loss
 from naspred.predictors._nn import check_early_stopping, torch_threads, validation_size
-from naspred.predictors.base import ArchLike, DataNeeds, Info, Predictor, check_targets
+from naspred.predictors._params import LogIntRange, LogUniform, hyper_param
+from naspred.predictors._tuning import TunablePredictor
+from naspred.predictors.base import ArchLike, DataNeeds, Info, check_targets
 
 #: loss of a network on a batch whose targets are ``batch.y``
 LossFn = Callable[[nn.Module, Any], torch.Tensor]
@@ -320,8 +324,16 @@ def predict_graphs(
     return torch.cat(outs).numpy()
 
 
-class GraphPredictor(Predictor):
+class GraphPredictor(TunablePredictor):
     """Base class of the graph-neural-network predictors (see the module docstring).
+
+    Tuning draws ``hidden``, ``batch_size``, ``lr`` and ``weight_decay``
+    log-uniformly. Widths and batch sizes are NASLib's ranges for its GCN predictor
+    (``naslib/predictors/gcn.py``, ``set_random_hyperparams``, commit 0b51bc18: 64 to
+    200 units, 5 to 32 graphs); NASLib draws both rates from 1e-5 to 0.1, which here
+    is narrowed to 1e-4..1e-2 (learning rate) and 1e-5..1e-2 (weight decay): with
+    Adam for 300 epochs, rates beyond those diverge or do not move. Subclasses
+    narrow or replace these.
 
     Args:
         seed: seed of the network's initialisation and of the minibatch order.
@@ -331,9 +343,10 @@ class GraphPredictor(Predictor):
         lr: Adam's initial learning rate (cosine-decayed to 0 over ``epochs``).
         batch_size: graphs per minibatch.
         weight_decay: Adam's L2 weight decay.
-        loss: ``"mse"`` on the standardised targets, ``"l1"``, or ``"pairwise"`` (a
+        loss: ``"mse"`` on the standardised targets, ``"l1"``, ``"pairwise"`` (a
             logistic ranking loss over the minibatch's pairs, as BRP-NAS trains on
-            pairwise relations; :mod:`naspred.predictors._losses`).
+            pairwise relations) or ``"hinge"`` (a margin ranking loss over them, as
+            GATES; :mod:`naspred.predictors._losses`).
         batching: ``"auto"`` (dense when no training graph has more than 64 nodes
             and real nodes fill at least half the padded slots, else
             torch-geometric's), ``"dense"`` (padded tensors) or ``"pyg"``
@@ -346,11 +359,11 @@ class GraphPredictor(Predictor):
 
     seed: int = 0
     num_layers: int = 3
-    hidden: int = 64
+    hidden: int = hyper_param(64, search=LogIntRange(64, 201))
     epochs: int = 300
-    lr: float = 1e-3
-    batch_size: int = 32
-    weight_decay: float = 0.0
+    lr: float = hyper_param(1e-3, search=LogUniform(1e-4, 1e-2))
+    batch_size: int = hyper_param(32, search=LogIntRange(5, 33))
+    weight_decay: float = hyper_param(0.0, search=LogUniform(1e-5, 1e-2))
     loss: str = "mse"
     batching: str = "auto"
     val_fraction: float = 0.0
@@ -430,7 +443,7 @@ class GraphPredictor(Predictor):
         one, or ``start`` trained further (``epochs``: override the ``epochs``
         hyper-parameter)."""
         in_dim = int(graphs[0].x.shape[1])
-        loss = get_loss(self.loss)
+        loss = self._loss()
         return train_graph_network(
             (lambda: start) if start is not None else (lambda: self._build(in_dim)),
             self._batched(graphs),
@@ -444,6 +457,11 @@ class GraphPredictor(Predictor):
             patience=self.patience,
             seed=seed,
         )
+
+    def _loss(self) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+        """Hook: the training loss on a minibatch's predictions and targets
+        (default: :func:`~naspred.predictors._losses.get_loss` of ``loss``)."""
+        return get_loss(self.loss)
 
     def _fit_head(self, graphs: list[Any], z: np.ndarray) -> None:
         """Hook: learn more from the trained network (``self.model_``) and the

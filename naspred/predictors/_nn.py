@@ -29,7 +29,7 @@ from torch import nn
 from naspred.errors import InvalidInputError
 from naspred.predictors._encoded import EncodedPredictor
 from naspred.predictors._losses import get_loss
-from naspred.predictors._params import model_param
+from naspred.predictors._params import Choice, IntRange, hyper_param, model_param
 
 _ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh}
 
@@ -175,8 +175,26 @@ def train_network(
     """Train a :class:`FeedForward` regressor with Adam; fully determined by ``seed``.
 
     Torch's global random state is forked and restored, so training leaves no
-    trace in other code's random streams. One member of :func:`train_networks`,
-    whose arguments it takes.
+    trace in other code's random streams. One member of :func:`train_networks`.
+
+    Args:
+        X: features, ``(n, d)``.
+        z: targets, ``(n,)``.
+        hidden: widths of the hidden layers.
+        activation: ``"relu"`` or ``"tanh"``.
+        epochs: passes over the data (with early stopping: at most).
+        lr: Adam's learning rate.
+        batch_size: minibatch size (minibatches in a seeded random order); None:
+            :func:`auto_batch_size` of the archs trained on.
+        weight_decay: Adam's L2 weight decay.
+        loss: ``"l1"``, ``"mse"``, ``"pairwise"`` or ``"hinge"`` (ranking losses
+            over the minibatch's pairs; :mod:`naspred.predictors._losses`).
+        val_fraction: share of the archs held out for early stopping, in
+            ``[0, 0.5]``; 0: none, train all ``epochs`` on every arch.
+        patience: epochs without a lower validation loss before training stops.
+        seed: seed of the initialisation, the minibatch order and the held-out archs.
+        threads: torch's intra-op threads for the duration (restored after); None:
+            as they are.
 
     Returns:
         The trained network, in eval mode.
@@ -245,8 +263,8 @@ def train_networks(
         batch_size: minibatch size (minibatches in a seeded random order); None:
             :func:`auto_batch_size` of the archs trained on.
         weight_decay: Adam's L2 weight decay.
-        loss: ``"l1"``, ``"mse"`` or ``"pairwise"`` (a ranking loss over the
-            minibatch's pairs; :mod:`naspred.predictors._losses`).
+        loss: ``"l1"``, ``"mse"``, ``"pairwise"`` or ``"hinge"``
+            (:mod:`naspred.predictors._losses`).
         val_fraction: share of the archs held out for early stopping, in
             ``[0, 0.5]``; 0: none, train all ``epochs`` on every arch.
         patience: epochs without a lower validation loss before a member stops.
@@ -341,6 +359,11 @@ class FeedForwardPredictor(EncodedPredictor):
     standardised encoding (the defaults are the BANANAS network's, White et al.,
     AAAI 2021, but for the minibatch size).
 
+    Tuning draws ``num_layers`` and ``layer_width`` from 5..24 and ``lr`` from
+    {0.1, 0.01, 0.005, 0.001, 0.0001}, the ranges of NASLib's ``MLPPredictor``
+    (``naslib/predictors/mlp.py``, ``set_random_hyperparams``, commit 0b51bc18),
+    which BANANAS's ensemble members are there too.
+
     Args:
         num_layers: hidden layers.
         layer_width: units of each hidden layer.
@@ -361,10 +384,10 @@ class FeedForwardPredictor(EncodedPredictor):
 
     scale_features: ClassVar[bool] = True
 
-    num_layers: int = 10
-    layer_width: int = 20
+    num_layers: int = hyper_param(10, search=IntRange(5, 25))
+    layer_width: int = hyper_param(20, search=IntRange(5, 25))
     epochs: int = model_param(200)
-    lr: float = model_param(0.01)
+    lr: float = model_param(0.01, search=Choice((0.1, 0.01, 0.005, 0.001, 0.0001)))
     batch_size: int | None = model_param(None)
     val_fraction: float = model_param(0.0)
     patience: int = model_param(20)

@@ -20,9 +20,15 @@ and ``Predictor.__init_subclass__`` hands every subclass to
   it again only to change its default, which keeps its place in the signature;
 * :func:`model_param` marks the hyper-parameters handed to the underlying model
   (under the model's own argument name if it differs) with their tuning
-  distribution, so :func:`model_params` and :func:`sample_params` derive a
-  predictor's model configuration and its random-search draws instead of each
-  predictor spelling them out. Draws follow the declaration order.
+  distribution, and :func:`hyper_param` one that tuning draws but that is not
+  handed to the model as such (a network's width); so :func:`model_params` and
+  :func:`sample_params` derive a predictor's model configuration and its
+  random-search draws (keyed by hyper-parameter name, what ``set_params`` takes)
+  instead of each predictor spelling them out. Draws follow the declaration
+  order; the search itself is :mod:`naspred.predictors._tuning`'s;
+* a subclass that declares such a hyper-parameter again with a bare default
+  (``hidden: int = 144``) keeps the base class's declaration, model name and
+  tuning distribution included, with the new default.
 
 A subclass that writes its own ``__init__`` keeps it (dataclasses leave a
 class's own ``__init__`` alone), so scikit-learn-style constructors still work.
@@ -46,6 +52,8 @@ from typing import Any
 
 import numpy as np
 
+from naspred.errors import InvalidInputError
+
 #: metadata key of :func:`model_param`: the model's name for the hyper-parameter
 _MODEL = "naspred.model"
 #: metadata key of :func:`model_param`: its tuning distribution
@@ -56,37 +64,64 @@ _DOCS = "_hyperparameter_docs"
 _ENTRY = re.compile(r"^(\w+)(?: \([^)]*\))?:(?: (.*))?$")
 
 
-@dataclasses.dataclass(frozen=True)
 class Distribution:
-    """A tuning distribution over ``[low, high)``; subclasses say how to draw."""
-
-    low: float
-    high: float
+    """A tuning distribution; subclasses say how to draw."""
 
     def sample(self, rng: np.random.Generator) -> Any:
         """One draw from ``rng``."""
         raise NotImplementedError(f"{type(self).__name__} does not implement sample()")
 
 
-class IntRange(Distribution):
+@dataclasses.dataclass(frozen=True)
+class Range(Distribution):
+    """A distribution over ``[low, high)``; subclasses say how to draw."""
+
+    low: float
+    high: float
+
+
+class IntRange(Range):
     """Integers drawn uniformly from ``[low, high)`` (numpy's ``integers``)."""
 
     def sample(self, rng: np.random.Generator) -> int:
         return int(rng.integers(self.low, self.high))
 
 
-class Uniform(Distribution):
+class Uniform(Range):
     """Floats drawn uniformly from ``[low, high)``."""
 
     def sample(self, rng: np.random.Generator) -> float:
         return float(rng.uniform(self.low, self.high))
 
 
-class LogUniform(Distribution):
+class LogUniform(Range):
     """Floats whose logarithm is uniform on ``[log(low), log(high))``."""
 
     def sample(self, rng: np.random.Generator) -> float:
         return float(np.exp(rng.uniform(np.log(self.low), np.log(self.high))))
+
+
+class LogIntRange(Range):
+    """Integers whose logarithm is uniform on ``[log(low), log(high))``, rounded down
+    (NASLib's ``int(loguniform(low, high))`` for widths and batch sizes)."""
+
+    def sample(self, rng: np.random.Generator) -> int:
+        value = np.exp(rng.uniform(np.log(self.low), np.log(self.high)))
+        return int(min(max(int(value), self.low), self.high - 1))
+
+
+@dataclasses.dataclass(frozen=True)
+class Choice(Distribution):
+    """One of ``options``, drawn uniformly (numpy's ``integers`` over their indices)."""
+
+    options: tuple[Any, ...]
+
+    def __post_init__(self) -> None:
+        if not self.options:
+            raise InvalidInputError("Choice needs at least one option")
+
+    def sample(self, rng: np.random.Generator) -> Any:
+        return self.options[int(rng.integers(len(self.options)))]
 
 
 def model_param(
@@ -106,6 +141,20 @@ def model_param(
     return dataclasses.field(default=default, metadata={_MODEL: name, _SEARCH: search})
 
 
+def hyper_param(default: Any, *, search: Distribution) -> Any:
+    """Declare a hyper-parameter that tuning draws from ``search`` but that is not
+    handed to the model as such (a network's width, a graph network's epochs).
+
+    Args:
+        default: its default value (immutable: it is shared by every instance).
+        search: the distribution tuning draws it from.
+
+    Returns:
+        The dataclass field to assign in the class body.
+    """
+    return dataclasses.field(default=default, metadata={_SEARCH: search})
+
+
 def model_params(predictor: Any) -> dict[str, Any]:
     """The values of ``predictor``'s :func:`model_param` hyper-parameters, keyed by the
     model's argument names, in declaration order."""
@@ -117,18 +166,20 @@ def model_params(predictor: Any) -> dict[str, Any]:
 
 
 def search_space(predictor: Any) -> dict[str, Distribution]:
-    """The tuning distribution of each :func:`model_param` that has one, keyed by the
-    model's argument names, in declaration order."""
+    """The tuning distribution of each hyper-parameter declared with one
+    (:func:`model_param` or :func:`hyper_param`), keyed by the hyper-parameter's
+    name, in declaration order."""
     return {
-        f.metadata[_MODEL] or f.name: f.metadata[_SEARCH]
+        f.name: f.metadata[_SEARCH]
         for f in dataclasses.fields(predictor)
         if f.metadata.get(_SEARCH) is not None
     }
 
 
 def sample_params(predictor: Any, rng: np.random.Generator) -> dict[str, Any]:
-    """One random configuration of ``predictor``'s model: a draw from ``rng`` for each
-    entry of :func:`search_space`, in its order."""
+    """One random configuration of ``predictor``: a draw from ``rng`` for each entry of
+    :func:`search_space`, in its order, keyed by hyper-parameter name (what
+    ``set_params`` takes)."""
     return {name: dist.sample(rng) for name, dist in search_space(predictor).items()}
 
 
@@ -136,6 +187,7 @@ def declare_hyperparameters(cls: type) -> type:
     """Make ``cls`` a keyword-only dataclass of its hyper-parameters and list them in
     its docstring (see the module docstring); returns ``cls``, changed in place."""
     own_doc = cls.__dict__.get("__doc__")
+    _inherit_declarations(cls)
     dataclasses.dataclass(kw_only=True, eq=False, repr=False)(cls)
     docs: dict[str, list[str]] = {}
     for base in reversed(cls.__mro__[1:]):
@@ -146,6 +198,22 @@ def declare_hyperparameters(cls: type) -> type:
         cls.__doc__ = _render(before, _args_lines(cls, docs, entries), after)
     setattr(cls, _DOCS, docs)
     return cls
+
+
+def _inherit_declarations(cls: type) -> None:
+    """Give each hyper-parameter ``cls`` declares again with a bare default the base
+    class's declaration (its model name and tuning distribution) with the new default,
+    so that changing a default keeps the hyper-parameter handed to the model and tuned."""
+    inherited: dict[str, dataclasses.Field] = {}
+    for base in reversed(cls.__mro__[1:]):
+        inherited.update(getattr(base, "__dataclass_fields__", {}))
+    for name in cls.__dict__.get("__annotations__", {}):
+        base_field = inherited.get(name)
+        value = cls.__dict__.get(name, dataclasses.MISSING)
+        if base_field is None or not base_field.metadata or isinstance(value, dataclasses.Field):
+            continue
+        if value is not dataclasses.MISSING:
+            setattr(cls, name, dataclasses.field(default=value, metadata=base_field.metadata))
 
 
 def split_args_section(doc: str) -> tuple[list[str], dict[str, list[str]], list[str]]:

@@ -2,7 +2,7 @@
 
 The module structure is the following:
 
-* :class:`TreeEnsemblePredictor`, a :class:`~naspred.predictors._encoded.TunablePredictor`
+* :class:`TreeEnsemblePredictor`, a :class:`~naspred.predictors._encoded.EncodedPredictor`
   (encoding, seed and tuning hyper-parameters), adds ``n_jobs`` and the
   scikit-learn-API fit/predict every such library offers: a subclass only
   builds its library's regressor from the model configuration
@@ -13,8 +13,8 @@ The module structure is the following:
   ``zc_xgb``, XGBoost on encoding + proxy scores), ``lgb`` and ``rf``.
 
 NGBoost (``ngb``, ``omni``) boosts trees too but predicts a distribution, so it
-derives from :class:`~naspred.predictors._encoded.TunablePredictor` and
-:class:`~naspred.predictors._encoded.EncodedProbabilisticPredictor` directly.
+derives from :class:`~naspred.predictors._encoded.EncodedProbabilisticPredictor`
+directly.
 """
 
 from __future__ import annotations
@@ -23,10 +23,10 @@ from typing import Any
 
 import numpy as np
 
-from naspred.predictors._encoded import TunablePredictor
+from naspred.predictors._encoded import EncodedPredictor
 
 
-class TreeEnsemblePredictor(TunablePredictor):
+class TreeEnsemblePredictor(EncodedPredictor):
     """A tree-ensemble regressor with a scikit-learn API on an encoding.
 
     Args:

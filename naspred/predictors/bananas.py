@@ -32,9 +32,10 @@ class BananasPredictor(FeedForwardPredictor, EncodedProbabilisticPredictor):
 
     Args:
         ensemble_size: networks in the ensemble (at least 2, for a spread).
-        loss: ``"l1"`` (mean absolute error, as BANANAS), ``"mse"``, or ``"pairwise"``
+        loss: ``"l1"`` (mean absolute error, as BANANAS), ``"mse"``, ``"pairwise"``
             (a logistic ranking loss over the minibatch's pairs, as BRP-NAS trains on
-            pairwise relations; :mod:`naspred.predictors._losses`).
+            pairwise relations) or ``"hinge"`` (a margin ranking loss over them, as
+            GATES; :mod:`naspred.predictors._losses`).
         ensemble_batching: train the members at once as one stacked model
             (:func:`~naspred.predictors._nn.train_networks`); False: one after
             another, as before the stacked trainer existed. The same networks to

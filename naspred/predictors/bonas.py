@@ -26,6 +26,7 @@ from torch import nn
 from naspred.predictors._blr import BayesianLinearRegression, with_bias
 from naspred.predictors._dense_graphs import DenseGraphs, gcn_conv, last_node, on_nodes
 from naspred.predictors._graph import GraphPredictor, add_reverse_edges
+from naspred.predictors._params import LogIntRange, hyper_param
 from naspred.predictors.base import ArchLike, Info, ProbabilisticPredictor
 from naspred.predictors.registry import register_predictor
 
@@ -84,6 +85,11 @@ class BONASPredictor(GraphPredictor, ProbabilisticPredictor):
 
     :meth:`query` returns the BLR mean, so it agrees with :meth:`query_dist`.
 
+    Tuning draws ``hidden`` from 16 to 128 and ``batch_size`` from 32 to 256
+    (log-uniform), NASLib's ranges for BONAS (``naslib/predictors/bonas.py``,
+    ``set_random_hyperparams``, commit 0b51bc18), and the rates as
+    :class:`~naspred.predictors._graph.GraphPredictor` does.
+
     Args:
         bidirectional: add each DAG edge reversed too (messages both ways).
         batch_norm: batch normalisation after each graph convolution, as the paper.
@@ -95,6 +101,8 @@ class BONASPredictor(GraphPredictor, ProbabilisticPredictor):
     min_std: ClassVar[float] = 1e-6
 
     num_layers: int = 4
+    hidden: int = hyper_param(64, search=LogIntRange(16, 129))
+    batch_size: int = hyper_param(32, search=LogIntRange(32, 257))
     bidirectional: bool = True
     batch_norm: bool = False
 

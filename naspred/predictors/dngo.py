@@ -17,6 +17,7 @@ import torch
 from naspred.predictors._blr import BayesianLinearRegression, with_bias
 from naspred.predictors._encoded import EncodedProbabilisticPredictor
 from naspred.predictors._nn import FeedForward, FeedForwardPredictor, train_network
+from naspred.predictors._params import IntRange, LogIntRange, hyper_param
 from naspred.predictors.registry import register_predictor
 
 
@@ -27,6 +28,10 @@ class DNGOPredictor(FeedForwardPredictor, EncodedProbabilisticPredictor):
     on the last hidden layer with evidence-maximising precisions; the std is the
     regression's predictive std.
 
+    Tuning: NASLib does not tune DNGO, so the ranges are ours, around the paper's
+    network: 1 to 4 hidden layers, 16 to 128 units (log-uniform), and the learning
+    rates of the ``mlp`` family.
+
     Args:
         num_layers: hidden layers (the paper's 3).
         layer_width: units of each hidden layer (the paper's 50).
@@ -35,8 +40,8 @@ class DNGOPredictor(FeedForwardPredictor, EncodedProbabilisticPredictor):
     description: ClassVar[str] = "DNGO: MLP basis + Bayesian linear regression head"
     paper: ClassVar[str] = "Snoek et al., ICML 2015"
 
-    num_layers: int = 3
-    layer_width: int = 50
+    num_layers: int = hyper_param(3, search=IntRange(1, 5))
+    layer_width: int = hyper_param(50, search=LogIntRange(16, 129))
 
     @staticmethod
     @torch.no_grad()

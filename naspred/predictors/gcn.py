@@ -91,7 +91,9 @@ class GCNPredictor(GraphPredictor):
     targets, Adam with weight decay and cosine learning-rate decay.
 
     The paper trains 300 epochs at learning rate 1e-4; for CPU budgets the
-    defaults keep 300 epochs but at 1e-3 with batch size 32.
+    defaults keep 300 epochs but at 1e-3 with batch size 32. Tuning searches the
+    ranges of :class:`~naspred.predictors._graph.GraphPredictor` (NASLib's for this
+    predictor).
 
     Args:
         head_width: units of the fully connected head's hidden layer.

@@ -24,6 +24,7 @@ from naspred.predictors._dense_graphs import (
     on_nodes,
 )
 from naspred.predictors._graph import GraphPredictor, add_reverse_edges
+from naspred.predictors._params import Choice, hyper_param
 from naspred.predictors.registry import register_predictor
 
 _POOLS = ("sum", "mean")
@@ -99,6 +100,10 @@ class GINPredictor(GraphPredictor):
     The paper's 5 layers of 64 units and 350 epochs are cut to 3 layers and 300
     epochs here for CPU budgets (small cells are covered in 3 hops).
 
+    Tuning: NASLib has no GIN; the search is the paper's (Section 7: 16, 32 or 64
+    hidden units, batch size in {32, 128}, dropout in {0, 0.5}) plus the rates
+    of :class:`~naspred.predictors._graph.GraphPredictor`.
+
     Args:
         pooling: readout of each layer, ``"sum"`` (the paper's injective readout)
             or ``"mean"``.
@@ -111,9 +116,11 @@ class GINPredictor(GraphPredictor):
     description: ClassVar[str] = "GIN (torch-geometric GINConv), pooled per layer, MLP head"
     paper: ClassVar[str] = "Xu et al., How Powerful are Graph Neural Networks?, ICLR 2019"
 
+    hidden: int = hyper_param(64, search=Choice((16, 32, 64)))
+    batch_size: int = hyper_param(32, search=Choice((32, 128)))
     pooling: str = "sum"
     bidirectional: bool = True
-    dropout: float = 0.0
+    dropout: float = hyper_param(0.0, search=Choice((0.0, 0.5)))
 
     def _transform_graph(self, data: Any) -> Any:
         return add_reverse_edges(data) if self.bidirectional else data

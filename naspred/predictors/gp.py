@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from naspred.predictors._encoded import EncodedProbabilisticPredictor
-from naspred.predictors._params import model_param
+from naspred.predictors._params import Choice, LogUniform, model_param
 from naspred.predictors.registry import register_predictor
 
 
@@ -25,6 +25,11 @@ class GaussianProcessPredictor(EncodedProbabilisticPredictor):
     hyper-parameters maximise the marginal likelihood (``n_restarts`` random
     restarts, seeded). The std is the predictive std of a new observation.
 
+    Tuning: NASLib fixes its GP's kernel, so the search is ours: the Matern
+    smoothness over the three half-integer values Rasmussen & Williams discuss
+    (Section 4.2: 0.5, 1.5, 2.5) and the noise variance the optimiser starts from
+    (log-uniform in 1e-3..1; its optimum depends on the start).
+
     Args:
         nu: smoothness of the Matern kernel (0.5, 1.5, 2.5 or inf).
         noise: initial variance of the white-noise kernel (then fitted).
@@ -35,8 +40,8 @@ class GaussianProcessPredictor(EncodedProbabilisticPredictor):
     paper: ClassVar[str] = "Rasmussen & Williams 2006; White et al., NeurIPS 2021"
     scale_features: ClassVar[bool] = True
 
-    nu: float = model_param(2.5)
-    noise: float = model_param(0.1)
+    nu: float = model_param(2.5, search=Choice((0.5, 1.5, 2.5)))
+    noise: float = model_param(0.1, search=LogUniform(1e-3, 1.0))
     n_restarts: int = model_param(0)
 
     def _fit_model(self, X: np.ndarray, z: np.ndarray, params: dict[str, Any]) -> Any:

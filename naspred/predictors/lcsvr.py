@@ -19,7 +19,7 @@ import numpy as np
 
 from naspred.errors import InvalidInputError
 from naspred.predictors._curves import CurveFeatureMixin
-from naspred.predictors._encoded import TunablePredictor
+from naspred.predictors._encoded import EncodedPredictor
 from naspred.predictors._params import LogUniform, Uniform, model_param
 from naspred.predictors.base import DataNeeds, curve_key
 from naspred.predictors.registry import register_predictor
@@ -54,7 +54,7 @@ def _numpy_global_rng_kept() -> Iterator[None]:
 
 
 @register_predictor("lcsvr")
-class LcSVR(CurveFeatureMixin, TunablePredictor):
+class LcSVR(CurveFeatureMixin, EncodedPredictor):
     """LcSVR (Baker et al., ICLR 2018 Workshop): a ν-SVR (RBF kernel) on the first
     ``epochs`` epochs of validation accuracy, their first and second differences, and
     the arch's encoding. Fit on fully trained archs (``info["curve:val_accuracy"]``

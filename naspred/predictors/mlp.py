@@ -25,9 +25,10 @@ class MLPPredictor(FeedForwardPredictor):
 
     Args:
         weight_decay: Adam's L2 weight decay.
-        loss: ``"l1"`` (mean absolute error, as BANANAS), ``"mse"``, or ``"pairwise"``
+        loss: ``"l1"`` (mean absolute error, as BANANAS), ``"mse"``, ``"pairwise"``
             (a logistic ranking loss over the minibatch's pairs, as BRP-NAS trains on
-            pairwise relations; :mod:`naspred.predictors._losses`).
+            pairwise relations) or ``"hinge"`` (a margin ranking loss over them, as
+            GATES; :mod:`naspred.predictors._losses`).
     """
 
     description: ClassVar[str] = "multi-layer perceptron (PyTorch) on an encoding"

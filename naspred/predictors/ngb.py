@@ -11,13 +11,13 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from naspred.predictors._encoded import EncodedProbabilisticPredictor, TunablePredictor
+from naspred.predictors._encoded import EncodedProbabilisticPredictor
 from naspred.predictors._params import IntRange, LogUniform, Uniform, model_param
 from naspred.predictors.registry import register_predictor
 
 
 @register_predictor("ngb")
-class NGBoostPredictor(TunablePredictor, EncodedProbabilisticPredictor):
+class NGBoostPredictor(EncodedProbabilisticPredictor):
     """NGBoost (Duan et al., ICML 2020) with a Normal distribution and regression
     trees as base learners, with the NASLib study's defaults (White et al., NeurIPS
     2021); the std of the predicted Normal is the uncertainty.

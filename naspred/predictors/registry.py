@@ -101,6 +101,12 @@ def make_predictor(
     if "seed" in accepted and "seed" not in params:
         params["seed"] = seed
     unknown = sorted(set(params) - set(accepted))
+    tuning = sorted(u for u in unknown if u.startswith("tune"))
+    if tuning:
+        raise WrongTypeError(
+            f"predictor {base!r} learns nothing from training archs, so it has nothing to "
+            f"tune; drop {tuning}"
+        )
     if unknown:
         known = [p for p in accepted if p != "self"]
         raise WrongTypeError(

@@ -27,6 +27,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from naspred.errors import InvalidInputError
+from naspred.predictors._params import LogIntRange, hyper_param
 from naspred.predictors.base import ArchLike, Info, check_targets, read_archs
 from naspred.predictors.gcn import GCNPredictor
 from naspred.predictors.registry import register_predictor
@@ -47,6 +48,10 @@ class SemiNASPredictor(GCNPredictor):
     ``fit`` trains the GCN on the labelled archs, pseudo-labels the unlabelled
     archs, and retrains a fresh (or, with ``warm_start``, the same) GCN on both.
 
+    Tuning draws ``hidden`` from 16 to 128 and ``batch_size`` from 32 to 256
+    (log-uniform), NASLib's ranges for SemiNAS (``naslib/predictors/seminas.py``,
+    ``set_random_hyperparams``, commit 0b51bc18), and the rates as the GCN does.
+
     Args:
         n_unlabelled: archs sampled (with ``seed``) from the labelled archs' search
             space as the unlabelled pool, when ``unlabelled`` is None.
@@ -66,6 +71,8 @@ class SemiNASPredictor(GCNPredictor):
     )
     paper: ClassVar[str] = "Luo et al., Semi-Supervised NAS, NeurIPS 2020"
 
+    hidden: int = hyper_param(144, search=LogIntRange(16, 129))
+    batch_size: int = hyper_param(32, search=LogIntRange(32, 257))
     n_unlabelled: int = 1000
     unlabelled: Sequence[ArchLike] | None = None
     rounds: int = 1

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from naspred.predictors._encoded import EncodedProbabilisticPredictor
-from naspred.predictors._params import model_param
+from naspred.predictors._params import Choice, LogIntRange, LogUniform, model_param
 from naspred.predictors.registry import register_predictor
 
 _JITTER = 1e-6
@@ -82,6 +82,10 @@ class SparseGaussianProcessPredictor(EncodedProbabilisticPredictor):
     PyTorch (float64), no gpytorch. The std is the predictive std of a new
     observation.
 
+    Tuning: NASLib does not tune its sparse GP, so the search is ours: 16 to 256
+    inducing points and Adam's rate from 0.01 to 0.1 (log-uniform), one length
+    scale per feature or one for all.
+
     Args:
         num_inducing: inducing points (at most the training archs).
         ard: one RBF length scale per feature instead of one for all.
@@ -94,10 +98,10 @@ class SparseGaussianProcessPredictor(EncodedProbabilisticPredictor):
     paper: ClassVar[str] = "Titsias, AISTATS 2009"
     scale_features: ClassVar[bool] = True
 
-    num_inducing: int = model_param(128)
-    ard: bool = model_param(True)
+    num_inducing: int = model_param(128, search=LogIntRange(16, 257))
+    ard: bool = model_param(True, search=Choice((True, False)))
     iterations: int = model_param(300)
-    lr: float = model_param(0.05)
+    lr: float = model_param(0.05, search=LogUniform(0.01, 0.1))
     noise: float = model_param(0.1)
 
     def _fit_model(self, X: np.ndarray, z: np.ndarray, params: dict[str, Any]) -> _SGPR:

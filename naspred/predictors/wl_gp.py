@@ -54,6 +54,8 @@ import numpy as np
 from scipy import linalg, optimize
 
 from naspred.errors import InvalidInputError
+from naspred.predictors._params import Choice, IntRange, hyper_param
+from naspred.predictors._tuning import TunablePredictor
 from naspred.predictors.base import (
     ArchLike,
     DataNeeds,
@@ -315,14 +317,19 @@ def wl_kernel(
 
 
 @register_predictor("wl_gp")
-class WLGaussianProcessPredictor(ProbabilisticPredictor):
+class WLGaussianProcessPredictor(TunablePredictor, ProbabilisticPredictor):
     """Gaussian process with a Weisfeiler-Lehman graph kernel on the cell DAG (Ru,
     Wan, Dong & Osborne, ICLR 2021, NAS-BOWL's surrogate): WL label counts of the
     pruned DAG (node labels = op names), the normalised WL subtree kernel, a
     zero-mean GP on standardised targets with ``h`` and the noise chosen by
     marginal likelihood; the std is that of a new observation (noise included).
 
-    Deterministic: there is no seed.
+    Deterministic: ``seed`` only seeds tuning's draws and folds.
+
+    Tuning searches the kernel's structure, which the marginal likelihood does not
+    choose: ``kernel`` (the paper's subtree kernel or NASLib's ``wloa``,
+    ``naslib/predictors/gp/gpwl.py``, commit 0b51bc18), ``neighbours``, and
+    ``max_h`` from 1 to 4 (NASLib's 3 to nasbowl's 4, and below).
 
     Args:
         h: WL iterations, or ``"auto"``: the ``h`` in ``0..max_h`` of highest
@@ -350,10 +357,10 @@ class WLGaussianProcessPredictor(ProbabilisticPredictor):
     paper: ClassVar[str] = "Ru, Wan, Dong & Osborne, ICLR 2021"
 
     h: int | str = "auto"
-    max_h: int = 3
-    kernel: str = "subtree"
+    max_h: int = hyper_param(3, search=IntRange(1, 5))
+    kernel: str = hyper_param("subtree", search=Choice(("subtree", "oa")))
     normalise: bool = True
-    neighbours: str = "out"
+    neighbours: str = hyper_param("out", search=Choice(("out", "in", "both")))
     zero_ops: tuple[str, ...] = ("none",)
     identity_ops: tuple[str, ...] = ("skip_connect",)
     noise: float | str = "auto"
@@ -476,6 +483,9 @@ class WLGaussianProcessPredictor(ProbabilisticPredictor):
         """The WL kernel with the fitted ``h_`` (the scale excluded) between
         ``archs`` and ``other`` (default: ``archs``): :func:`wl_kernel` of their
         pruned DAGs, ``(len(archs), len(other))``."""
+        if "tuned_" in self.__dict__:
+            # the tuned configuration's kernel, not the constructor's
+            return self.tuned_.gram(archs, other)
         self._check_fitted("weights_")
         a = self._graphs(read_archs(archs, self._arch_space))
         b = None if other is None else self._graphs(read_archs(other, self._arch_space))

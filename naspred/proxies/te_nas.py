@@ -40,6 +40,13 @@ the published runs used PyTorch's default initialisation, as the engine's networ
 here. Their ``repeat = 3`` averages relative changes between super-nets while
 pruning; scoring one arch here is one evaluation at the run's seed.
 
+Per-arch ports differ here. AZ-NAS's (Lee & Ham, CVPR 2024; github:cvlab-yonsei/AZ-NAS
+``NB201/ZeroShotProxy/compute_te_nas_score.py``, the code behind VKDNW's Table 1 TE-NAS
+row) counts regions on the full network over one batch of 64 Gaussian-noise images, and
+gets 64 distinct patterns for every NB201 arch. Its TE-NAS therefore ranks by the NTK
+alone. The thin-network probe of the TE-NAS authors is kept here
+(``tables/proxies/lc1000/README.md``, "TE-NAS gap").
+
 ``tenas`` -- the paper's combination over a population of archs: each arch's
 rank by ``kappa`` (ascending) plus its rank by linear regions (descending), dense
 ranks with ties shared as the authors' code ranks them; the lower the sum, the

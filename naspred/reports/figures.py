@@ -499,3 +499,38 @@ def transfer_figure(summary: pd.DataFrame, path: str | Path) -> Path:
                 labels.append(label)
     fig.legend(handles, labels, fontsize=7, loc="outside right upper", frameon=False)
     return _save(fig, _prepare(path), dpi=120)
+
+
+def rank_vs_size(summary: pd.DataFrame, path: str | Path, *, title: str) -> Path:
+    """Mean rank across tasks against training-set size: one line per predictor
+    (log x axis, rank 1 at the top), shaded ± one std of the rank over tasks; the legend
+    right of the axes, outside the data.
+
+    Args:
+        summary: :func:`naspred.reports.multitask.cross_task_ranks` rows (``predictor``,
+            ``train_size``, ``mean_rank``, ``std_rank``).
+        path: the PNG to write.
+        title: the figure title.
+
+    Returns:
+        ``path``.
+    """
+    import seaborn as sns
+
+    names = list(dict.fromkeys(summary["predictor"]))
+    palette = sns.color_palette("tab10" if len(names) <= 10 else "tab20", len(names))
+    fig = Figure(figsize=(7.5, 4.2), layout="constrained")
+    ax = fig.subplots()
+    for colour, name in zip(palette, names, strict=True):
+        line = summary[summary["predictor"] == name].sort_values("train_size")
+        mean, std = line["mean_rank"], line["std_rank"].fillna(0.0)
+        ax.plot(line["train_size"], mean, marker="o", ms=3, label=name, color=colour)
+        ax.fill_between(line["train_size"], mean - std, mean + std, alpha=0.12, color=colour)
+    ax.set_xscale("log")
+    ax.invert_yaxis()  # rank 1 is the best: at the top, as a higher Kendall tau would be
+    ax.set_xlabel("training-set size (archs)")
+    ax.set_ylabel("mean rank across tasks (1 = best)")
+    ax.grid(alpha=0.3)
+    ax.set_title(title, fontsize=10)
+    fig.legend(fontsize=7, loc="outside right upper", frameon=False)
+    return _save(fig, _prepare(path), dpi=120)

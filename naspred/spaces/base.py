@@ -35,6 +35,9 @@ class LabelledDAG:
     adjacency: np.ndarray
     ops: tuple[str, ...]
     op_names: tuple[str, ...] = field(default=())  # the space's vocabulary, for one-hot
+    # the most nodes a DAG of this space has (0: every DAG of the space has as many as
+    # this one): fixed-width encodings fitted on a few small cells still fit larger ones
+    max_nodes: int = 0
 
     def __post_init__(self) -> None:
         n = len(self.ops)
@@ -44,6 +47,8 @@ class LabelledDAG:
             raise InvalidInputError(
                 "adjacency must be strictly upper triangular (topological order)"
             )
+        if self.max_nodes and self.max_nodes < n:
+            raise InvalidInputError(f"a DAG of {n} nodes, more than its max_nodes={self.max_nodes}")
 
     @property
     def n_nodes(self) -> int:

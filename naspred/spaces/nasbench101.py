@@ -346,7 +346,9 @@ class NasBench101Arch(Arch):
     def to_dag(self) -> LabelledDAG:
         """The pruned cell as a labelled DAG (NB101 ops already sit on nodes)."""
         p = self.pruned()
-        return LabelledDAG(np.array(p.matrix, dtype=np.int64), p.ops, DAG_OP_NAMES)
+        return LabelledDAG(
+            np.array(p.matrix, dtype=np.int64), p.ops, DAG_OP_NAMES, max_nodes=MAX_NODES
+        )
 
 
 # -- the network ---------------------------------------------------------------

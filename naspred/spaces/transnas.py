@@ -313,7 +313,9 @@ class TransNasMacroArch(Arch):
         n = len(self.codes) + 2
         adj = np.eye(n, k=1, dtype=np.int8)
         labels = ("input", *(MACRO_BLOCKS[c - 1] for c in self.codes), "output")
-        return LabelledDAG(adj, labels, ("input", *MACRO_BLOCKS, "output"))
+        return LabelledDAG(
+            adj, labels, ("input", *MACRO_BLOCKS, "output"), max_nodes=MACRO_MAX_LAYERS + 2
+        )
 
 
 # --------------------------------------------------------------------------- network parts
