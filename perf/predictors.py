@@ -27,6 +27,29 @@ epochs; fit CPU seconds pyg -> dense, Kendall pyg -> dense): gcn, median of 3,
 75.7 -> 36.5 s (2.07x; wall 113.3 -> 50.8 s, 2.23x), 0.720 -> 0.722; bonas, one
 fit, 44.5 -> 14.8 s (3.0x), 0.739 -> 0.739; gin, one fit, 50.1 -> 26.9 s
 (1.86x), 0.833 -> 0.836.
+
+    python perf/predictors.py --speed --sizes 1000 --seeds 0 1 2 --repeats 1
+    python perf/predictors.py --study-grid --grid-seeds 0 1 2 3 4 --n-jobs 2
+
+``--speed`` times each neural predictor with its options of before the speed
+work of naspred issue #18 (:data:`BEFORE`: torch-geometric batching, BANANAS'
+members one by one, minibatches of 32) against today's defaults, interleaved, on
+each seed's own split; it prints the median fit wall and CPU seconds, their
+ratios, and the mean Kendall tau on the held-out archs. ``--study-grid`` runs
+the issue-5 grid (every model-based predictor x the ``naslib-predictors``
+preset's 11 sizes x the seeds, NB201 CIFAR-10) from an empty store on local
+workers and prints its wall time and the CPU seconds it used.
+
+Measured on 2026-12-03, ``--speed --sizes 1000 --seeds 0 --repeats 1``, one
+process per predictor, on 2 cores shared with other sessions (load average
+8-20, so wall times mostly measure the others: the CPU ratio is the one to
+read). Fit CPU seconds before -> after (ratio), Kendall before -> after: mlp
+21.9 -> 3.3 (6.6x), 0.775 -> 0.771; bananas 107.1 -> 5.5 (19.4x), 0.755 ->
+0.748; dngo 11.8 -> 1.8 (6.7x), 0.625 -> 0.717; bonas 69.1 -> 24.4 (2.8x),
+0.739 -> 0.739; gin 78.4 -> 44.2 (1.8x), 0.833 -> 0.836. The graph networks
+keep their 300 epochs (:class:`naspred.predictors._graph.GraphPredictor`'s
+``epochs``: shorter training cost them 0.01-0.06 Kendall), so they gain the
+dense batching only.
 """
 
 from __future__ import annotations
