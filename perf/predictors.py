@@ -46,7 +46,8 @@ process per predictor, on 2 cores shared with other sessions (load average
 read). Fit CPU seconds before -> after (ratio), Kendall before -> after: mlp
 21.9 -> 3.3 (6.6x), 0.775 -> 0.771; bananas 107.1 -> 5.5 (19.4x), 0.755 ->
 0.748; dngo 11.8 -> 1.8 (6.7x), 0.625 -> 0.717; bonas 69.1 -> 24.4 (2.8x),
-0.739 -> 0.739; gin 78.4 -> 44.2 (1.8x), 0.833 -> 0.836. The graph networks
+0.739 -> 0.739; gin 78.4 -> 44.2 (1.8x), 0.833 -> 0.836; gcn 110.6 -> 50.5
+(2.2x), 0.720 -> 0.722; seminas 210.4 -> 89.8 (2.3x), 0.726 -> 0.728. The graph networks
 keep their 300 epochs (:class:`naspred.predictors._graph.GraphPredictor`'s
 ``epochs``: shorter training cost them 0.01-0.06 Kendall), so they gain the
 dense batching only.
