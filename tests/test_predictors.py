@@ -33,9 +33,9 @@ FAST: dict[str, dict] = {
     "ngb": {"n_estimators": 100},
     "gp": {},
     "sparse_gp": {"num_inducing": 32, "iterations": 100},
-    "mlp": {"epochs": 30},
-    "bananas": {"ensemble_size": 3, "epochs": 30},
-    "dngo": {"epochs": 30},
+    "mlp": {"epochs": 30, "batch_size": 32},
+    "bananas": {"ensemble_size": 3, "epochs": 30, "batch_size": 32},
+    "dngo": {"epochs": 30, "batch_size": 32},
     "wl_gp": {},
 }
 # Kendall tau on the 500 test archs with 200 training archs (seed 0) measured for
@@ -250,7 +250,9 @@ def test_hinge_loss_by_hand() -> None:
         get_loss("mse", margin=0.1)
 
 
-@pytest.mark.parametrize(("name", "fast"), [("mlp", {"epochs": 30}), ("gcn", {"epochs": 40})])
+@pytest.mark.parametrize(
+    ("name", "fast"), [("mlp", {"epochs": 30, "batch_size": 32}), ("gcn", {"epochs": 40})]
+)
 def test_pairwise_ranking_loss_ranks(name: str, fast: dict, nb201: NB201Split, random_tau) -> None:
     p = make_predictor(name, seed=0, loss="pairwise", **fast)
     p.fit(nb201.pick(nb201.train), nb201.y[nb201.train])
