@@ -44,7 +44,7 @@ large or very uneven graphs keep the edge lists.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -174,18 +174,34 @@ def train_graph_network(
             torch.optim.lr_scheduler.CosineAnnealingLR(opt, max(int(epochs), 1)) if cosine else None
         )
         loader = DataLoader(train, batch_size=int(batch_size), shuffle=True, generator=order)
-        model.train()
-        for epoch in range(int(epochs)):
-            for batch in loader:
-                opt.zero_grad()
-                loss_fn(model, batch).backward()
-                opt.step()
-            if sched is not None:
-                sched.step()
-            if stopper is not None and not stopper.update(epoch, model, loss_fn, val):
-                break
-        if stopper is not None:
-            stopper.restore(model)
+        return _epochs(model, opt, sched, loss_fn, int(epochs), lambda: loader, stopper, val)
+
+
+def _epochs(
+    model: nn.Module,
+    opt: torch.optim.Optimizer,
+    sched: Any,
+    loss_fn: LossFn,
+    epochs: int,
+    minibatches: Callable[[], Iterable[Any]],
+    stopper: _Stopper | None,
+    val: Any,
+) -> nn.Module:
+    """The training epochs both batchings share: ``minibatches()`` gives an epoch's
+    batches (called at the epoch's start, where a shuffling loader draws its order),
+    then the schedule, early stopping and the best epoch's weights restored."""
+    model.train()
+    for epoch in range(epochs):
+        for batch in minibatches():
+            opt.zero_grad()
+            loss_fn(model, batch).backward()
+            opt.step()
+        if sched is not None:
+            sched.step()
+        if stopper is not None and not stopper.update(epoch, model, loss_fn, val):
+            break
+    if stopper is not None:
+        stopper.restore(model)
     model.best_epoch = None if stopper is None else stopper.epoch
     model.eval()
     return model
@@ -258,8 +274,8 @@ def _train_dense(
         sched = (
             torch.optim.lr_scheduler.CosineAnnealingLR(opt, max(int(epochs), 1)) if cosine else None
         )
-        model.train()
-        for epoch in range(int(epochs)):
+
+        def minibatches() -> Iterator[DenseGraphs]:
             # the draws of a shuffling DataLoader on this generator, so that a seed
             # gives the pyg path's minibatches: the iterator's base seed, the
             # epoch's permutation, and the sampler's (empty) remainder permutation
@@ -267,19 +283,9 @@ def _train_dense(
             perm = torch.randperm(n, generator=order)
             torch.randperm(n, generator=order)
             for start in range(0, n, size):
-                batch = graphs.take(perm[start : start + size])
-                opt.zero_grad()
-                loss_fn(model, batch).backward()
-                opt.step()
-            if sched is not None:
-                sched.step()
-            if stopper is not None and not stopper.update(epoch, model, loss_fn, val):
-                break
-        if stopper is not None:
-            stopper.restore(model)
-    model.best_epoch = None if stopper is None else stopper.epoch
-    model.eval()
-    return model
+                yield graphs.take(perm[start : start + size])
+
+        return _epochs(model, opt, sched, loss_fn, int(epochs), minibatches, stopper, val)
 
 
 @torch.no_grad()
