@@ -201,7 +201,8 @@ def test_the_predictor_figure_has_a_panel_per_family_and_legends_outside():
     summary = summary.sort_values("family", key=lambda f: f.map(FAMILY_ORDER.index))
     fig = draw_metric_by_family(summary, title="t")
     families = list(dict.fromkeys(summary["family"]))
-    assert len(families) == 5 and len(fig.axes) == len(families)
+    # the five families, and "other" for the ensemble of predictors
+    assert len(families) == 6 and families[-1] == "other" and len(fig.axes) == len(families)
     assert [ax.get_title() for ax in fig.axes] == families
     renderer = FigureCanvasAgg(fig).get_renderer()
     fig.draw(renderer)

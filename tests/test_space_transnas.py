@@ -527,3 +527,17 @@ def test_nb360_records_are_read_and_written_in_naslib_keys(tmp_path):
         tasks["svhn"], ["params"], out_json=out, backend="serial", progress=False
     )
     assert summary.scored == 0
+
+
+def test_record_key_imports_a_space_only_where_its_keys_differ() -> None:
+    # naspred.spaces.record_key skips the spaces outside _RECORD_KEYS_DIFFER without
+    # importing them: that list must name exactly the classes that translate keys
+    from naspred import spaces
+    from naspred.spaces.base import SearchSpace
+
+    differ = {
+        name
+        for name in spaces.space_names()
+        if spaces._space_class(name).record_key.__func__ is not SearchSpace.record_key.__func__
+    }
+    assert differ == set(spaces._RECORD_KEYS_DIFFER)

@@ -80,11 +80,22 @@ def suite_zero_files(directory: str | Path) -> list[Path]:
     return files
 
 
-def load_suite_zero(path: str | Path) -> list[Task]:
-    """Tasks from one ``zc_<space>.json`` file or from every such file in a directory."""
+def load_suite_zero(path: str | Path, *, check_keys: bool = True) -> list[Task]:
+    """Tasks from one ``zc_<space>.json`` file or from every such file in a directory.
+
+    Args:
+        path: the file or directory.
+        check_keys: check that every key is an arch of its space (this imports the
+            space, and torch with it). A caller that checks the keys against others
+            it holds (the live scores beside a learning-curve benchmark) turns it off.
+    """
     path = Path(path)
     if path.is_dir():
-        return [task for file in suite_zero_files(path) for task in load_suite_zero(file)]
+        return [
+            task
+            for file in suite_zero_files(path)
+            for task in load_suite_zero(file, check_keys=check_keys)
+        ]
     if not path.is_file():
         raise BenchmarkFileError(path, "file not found", "a zc_<space>.json file", GET_IT)
     try:
@@ -110,17 +121,19 @@ def load_suite_zero(path: str | Path) -> list[Task]:
                 path, f"space {space!r} does not map datasets to records", LAYOUT
             )
         for dataset, records in datasets.items():
-            tasks.append(_task_from_records(path, space, dataset, records))
+            tasks.append(_task_from_records(path, space, dataset, records, check_keys))
     log.info("loaded %d task(s) from %s", len(tasks), path)
     return tasks
 
 
-def _task_from_records(path: Path, space: str, dataset: str, records: object) -> Task:
+def _task_from_records(
+    path: Path, space: str, dataset: str, records: object, check_keys: bool = True
+) -> Task:
     where = f"{space}/{dataset}"
     if not isinstance(records, dict) or not records:
         raise BenchmarkFileError(path, f"{where} does not map arch keys to records", LAYOUT)
     file_keys = tuple(records)
-    keys = _our_keys(path, space, dataset, file_keys)
+    keys = _our_keys(path, space, dataset, file_keys, check_keys)
     n = len(keys)
     val = np.full(n, np.nan)
     proxies: dict[str, np.ndarray] = {}
@@ -172,13 +185,16 @@ def _task_from_records(path: Path, space: str, dataset: str, records: object) ->
     )
 
 
-def _our_keys(path: Path, space: str, dataset: str, keys: tuple[str, ...]) -> tuple[str, ...]:
-    """The file's keys checked (:func:`_check_keys`) and as naspred's keys
+def _our_keys(
+    path: Path, space: str, dataset: str, keys: tuple[str, ...], check: bool = True
+) -> tuple[str, ...]:
+    """The file's keys checked (:func:`_check_keys`, if ``check``) and as naspred's keys
     (:func:`naspred.spaces.record_key`: TransNAS micro on NAS-Bench-360 is keyed by
     NASLib's op indices in the files)."""
     from naspred.spaces import record_key
 
-    _check_keys(path, space, dataset, keys)
+    if check:
+        _check_keys(path, space, dataset, keys)
     return tuple(record_key(space, dataset, k) for k in keys)
 
 
