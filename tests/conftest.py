@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from naspred.spaces.base import LabelledDAG
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("NASPRED_SHARED_DATA", ROOT.parent / "shared" / "data"))
 
@@ -31,6 +33,15 @@ def suite_zero_dir(shared_data: Path) -> Path:
     if not path.is_dir():
         pytest.skip(f"Suite-Zero records not found at {path}")
     return path
+
+
+def conv_dag(n: int, edges: list[tuple[int, int]]) -> LabelledDAG:
+    """An ``n``-node DAG with these edges: input, ``n - 2`` conv nodes, output."""
+    adj = np.zeros((n, n), dtype=int)
+    for i, j in edges:
+        adj[i, j] = 1
+    ops = ("input", *["conv"] * (n - 2), "output")
+    return LabelledDAG(adj, ops, ("input", "conv", "output"))
 
 
 class NB201Split:

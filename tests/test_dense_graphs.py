@@ -15,8 +15,7 @@ from naspred.predictors import make_predictor
 from naspred.predictors._dense_graphs import DENSE_MAX_NODES, dense_graphs
 from naspred.predictors._graph import predict_graphs
 from naspred.spaces import get_space
-from naspred.spaces.base import LabelledDAG
-from tests.conftest import NB201Split
+from tests.conftest import NB201Split, conv_dag
 
 # every network the graph predictors build, by the options that change it
 NETWORKS = [
@@ -31,19 +30,11 @@ NETWORKS = [
 ]
 
 
-def _dag(n: int, edges: list[tuple[int, int]]) -> LabelledDAG:
-    adj = np.zeros((n, n), dtype=int)
-    for i, j in edges:
-        adj[i, j] = 1
-    ops = ("input", *["conv"] * (n - 2), "output")
-    return LabelledDAG(adj, ops, ("input", "conv", "output"))
-
-
 def test_layout_and_gcn_operators_by_hand() -> None:
     from naspred.encodings import to_pyg
 
     # a path 0 -> 1 -> 2 and a graph of two nodes 0 -> 1, padded to 3 nodes
-    a, b = _dag(3, [(0, 1), (1, 2)]), _dag(2, [(0, 1)])
+    a, b = conv_dag(3, [(0, 1), (1, 2)]), conv_dag(2, [(0, 1)])
     d = dense_graphs([to_pyg(a), to_pyg(b)])
     assert d.x.shape == (2, 3, 3) and d.mask.tolist() == [[True, True, True], [True, True, False]]
     assert d.x[1, 2].abs().sum() == 0  # the padded node
@@ -146,7 +137,10 @@ def test_auto_rule_and_bad_batching(nb201: NB201Split) -> None:
     assert clone(p).get_params()["batching"] == "auto"
     # a chain longer than DENSE_MAX_NODES keeps torch-geometric's edge lists
     n = DENSE_MAX_NODES + 1
-    big = [_dag(n, [(i, i + 1) for i in range(n - 1)]), _dag(n, [(0, i) for i in range(1, n)])]
+    big = [
+        conv_dag(n, [(i, i + 1) for i in range(n - 1)]),
+        conv_dag(n, [(0, i) for i in range(1, n)]),
+    ]
     q = make_predictor("gcn", seed=0, epochs=1).fit(big, np.array([1.0, 2.0]))
     assert q.batching_ == "pyg" and q.query(big).shape == (2,)
     forced = make_predictor("gcn", seed=0, epochs=1, batching="dense").fit(
@@ -161,8 +155,8 @@ def test_auto_rule_and_bad_batching(nb201: NB201Split) -> None:
     )
     # small but very uneven graphs keep them too: real nodes fill (60 + 3 * 2) / (4 * 60)
     # of the padded slots; a 60-node chain alone is dense
-    chain = _dag(60, [(i, i + 1) for i in range(59)])
-    uneven = [chain, *[_dag(2, [(0, 1)])] * 3]
+    chain = conv_dag(60, [(i, i + 1) for i in range(59)])
+    uneven = [chain, *[conv_dag(2, [(0, 1)])] * 3]
     assert make_predictor("gcn", epochs=1).fit(uneven, np.arange(4.0)).batching_ == "pyg"
     fits = make_predictor("gcn", epochs=1).fit([chain, chain], np.arange(2.0))
     assert fits.batching_ == "dense"

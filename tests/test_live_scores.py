@@ -160,6 +160,7 @@ def _rescored(names: list[str], shared_data: Path, tmp_path: Path) -> None:
     shipped = json.loads(live_scores_file(SHIPPED).read_text())["nasbench201"]["cifar10"]
     key = load_learning_curves(SHIPPED).keys[0]
     names = [n for n in names if n in shipped[key] and not get_proxy(n).depends]
+    assert names, "nothing shipped to re-score"
     out = tmp_path / "zc_nasbench201.json"
     compute_task_scores(
         "nasbench201/cifar10",

@@ -22,8 +22,7 @@ from naspred.predictors.pinat import (
 )
 from naspred.reports.predictors import predictor_family
 from naspred.spaces import get_space
-from naspred.spaces.base import LabelledDAG
-from tests.conftest import NB201Split
+from tests.conftest import NB201Split, conv_dag
 
 torch.set_num_threads(1)
 
@@ -35,14 +34,6 @@ EXPECTED_TAU = 0.664
 MARGIN = 0.06
 
 
-def _dag(n: int, edges: list[tuple[int, int]]) -> LabelledDAG:
-    adj = np.zeros((n, n), dtype=int)
-    for i, j in edges:
-        adj[i, j] = 1
-    ops = ("input", *["conv"] * (n - 2), "output")
-    return LabelledDAG(adj, ops, ("input", "conv", "output"))
-
-
 def test_registered_as_a_graph_network() -> None:
     row = list_predictors().set_index("name").loc["pinat"]
     assert "Lu et al." in row["paper"] and row["needs"] == "encoding=graph"
@@ -51,7 +42,7 @@ def test_registered_as_a_graph_network() -> None:
 
 def test_laplacian_and_message_operator_by_hand() -> None:
     # 0 -> 1, 0 -> 2, 1 -> 2 and a padded graph 0 -> 1
-    d = dense_graphs([to_pyg(_dag(3, [(0, 1), (0, 2), (1, 2)])), to_pyg(_dag(2, [(0, 1)]))])
+    d = dense_graphs([to_pyg(conv_dag(3, [(0, 1), (0, 2), (1, 2)])), to_pyg(conv_dag(2, [(0, 1)]))])
     lap = laplacian_rows(d, 4)
     # L = D_out - A: out-degrees 2, 1, 0 on the diagonal, -1 per edge i -> j
     assert lap[0].tolist() == [[2, -1, -1, 0], [0, 1, -1, 0], [0, 0, 0, 0]]
@@ -135,7 +126,7 @@ def test_other_spaces(space: str) -> None:
 
 
 def test_bad_options_and_larger_graphs_are_errors() -> None:
-    dags = [_dag(3, [(0, 1), (1, 2)]), _dag(4, [(0, 1), (1, 2), (2, 3)])] * 3
+    dags = [conv_dag(3, [(0, 1), (1, 2)]), conv_dag(4, [(0, 1), (1, 2), (2, 3)])] * 3
     y = np.arange(6.0)
     with pytest.raises(InvalidInputError, match="dense padded graphs only"):
         make_predictor("pinat", batching="pyg").fit(dags, y)
@@ -144,7 +135,7 @@ def test_bad_options_and_larger_graphs_are_errors() -> None:
     p = make_predictor("pinat", epochs=1).fit(dags, y)
     assert p.max_nodes_ == 4 and p.batching_ == "dense"
     with pytest.raises(InvalidInputError, match="5 nodes.*at most 4"):
-        p.query([_dag(5, [(0, 1), (1, 2), (2, 3), (3, 4)])])
+        p.query([conv_dag(5, [(0, 1), (1, 2), (2, 3), (3, 4)])])
 
 
 @pytest.fixture(scope="module")

@@ -38,8 +38,7 @@ import json
 import logging
 import os
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,6 +50,7 @@ from torch import nn
 
 from naspred.encodings.base import op_index
 from naspred.errors import InvalidInputError
+from naspred.parallel import torch_threads
 from naspred.spaces.base import LabelledDAG
 
 log = logging.getLogger(__name__)
@@ -105,22 +105,6 @@ class VgaeConfig:
             raise InvalidInputError("arch2vec: dropout must be in [0, 1)")
         if self.lr <= 0 or (self.kl_weight is not None and self.kl_weight < 0):
             raise InvalidInputError("arch2vec: lr must be positive and kl_weight non-negative")
-
-
-@contextmanager
-def torch_threads(n: int | None) -> Iterator[None]:
-    """Run the block with ``n`` intra-op threads (None: leave as is), then restore.
-
-    A network this small trains faster on one thread than on many, which mostly wait
-    on each other (and on the other processes of a shared machine).
-    """
-    before = torch.get_num_threads()
-    if n is not None:
-        torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 @dataclass(frozen=True)

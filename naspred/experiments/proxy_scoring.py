@@ -50,6 +50,7 @@ from typing import Any
 
 import numpy as np
 
+from naspred.benchmarks.suite_zero import FAILURE_MARKER
 from naspred.benchmarks.task import TARGET, Task
 from naspred.errors import InvalidInputError, NaspredError
 from naspred.experiments.picking import distinct_archs, seeded_subset
@@ -725,8 +726,6 @@ def write_live_scores(
         InvalidInputError: the output holds more than one task, or a named proxy is
             not scored on every arch.
     """
-    from naspred.benchmarks.suite_zero import FAILURE_MARKER
-
     out_json = Path(out_json)
     data = json.loads(out_json.read_text())
     tasks = [(s, d, r) for s, ds in data.items() for d, r in ds.items()]

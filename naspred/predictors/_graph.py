@@ -52,6 +52,7 @@ import torch
 from torch import nn
 
 from naspred.errors import InvalidInputError
+from naspred.parallel import torch_threads
 from naspred.predictors._dense_graphs import (
     DENSE_MAX_NODES,
     DENSE_MIN_FILL,
@@ -59,7 +60,7 @@ from naspred.predictors._dense_graphs import (
     dense_graphs,
 )
 from naspred.predictors._losses import get_loss
-from naspred.predictors._nn import check_early_stopping, torch_threads, validation_size
+from naspred.predictors._nn import check_early_stopping, validation_size
 from naspred.predictors._params import LogIntRange, LogUniform, hyper_param
 from naspred.predictors._tuning import TunablePredictor
 from naspred.predictors.base import ArchLike, DataNeeds, Info, check_targets

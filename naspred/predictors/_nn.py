@@ -18,8 +18,7 @@ The module structure is the following:
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -27,6 +26,7 @@ import torch
 from torch import nn
 
 from naspred.errors import InvalidInputError
+from naspred.parallel import torch_threads
 from naspred.predictors._encoded import EncodedPredictor
 from naspred.predictors._losses import get_loss
 from naspred.predictors._params import Choice, IntRange, hyper_param, model_param
@@ -59,22 +59,6 @@ class FeedForward(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """One prediction per row of ``x``, ``(n,)``."""
         return self.head(self.body(x)).squeeze(-1)
-
-
-@contextmanager
-def torch_threads(n: int | None) -> Iterator[None]:
-    """Run the block with ``n`` intra-op threads (None: leave as is), then restore.
-
-    Networks this small train several times faster on one thread than on many,
-    which mostly wait on each other (and on other processes of a shared machine).
-    """
-    before = torch.get_num_threads()
-    if n is not None:
-        torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 #: fewest held-out archs early stopping measures on; fewer: the full epochs, on all archs

@@ -27,10 +27,9 @@ import numpy as np
 import pandas as pd
 
 from naspred.benchmarks.task import TARGET
-from naspred.errors import InvalidInputError
 from naspred.reports.figures import rank_vs_size
 from naspred.reports.output import output_dir, relocate
-from naspred.reports.predictors import write_predictor_tables
+from naspred.reports.predictors import check_finished, write_predictor_tables
 from naspred.reports.tables import format_table, write_csv, write_text
 
 #: The files this writer produces (patterns relative to the output directory).
@@ -179,8 +178,7 @@ def write_multitask_tables(
     Raises:
         InvalidInputError: no cell finished; ``out_dir`` is then left as it was.
     """
-    if "status" not in results or not (results["status"] == "ok").any():
-        raise InvalidInputError("no finished cells to tabulate")
+    check_finished(results)
     ranks = task_ranks(results)
     summary = cross_task_ranks(ranks)
     order = _predictor_order(summary)

@@ -120,6 +120,16 @@ def _mean_std(row: pd.Series) -> str:
     return f"{row['mean']:.3f} ± {row['std']:.3f}"
 
 
+def check_finished(results: pd.DataFrame) -> None:
+    """Raise :class:`InvalidInputError` unless some cell of a study's rows finished.
+
+    Args:
+        results: the study's rows.
+    """
+    if "status" not in results or not (results["status"] == "ok").any():
+        raise InvalidInputError("no finished cells to tabulate")
+
+
 def write_predictor_tables(results: pd.DataFrame, out_dir: str | Path) -> list[Path]:
     """Write ``predictors.csv`` (every cell), ``summary.csv``, ``predictors.md`` and one
     "Kendall tau vs training-set size" figure per task to ``out_dir``, whole
@@ -135,8 +145,7 @@ def write_predictor_tables(results: pd.DataFrame, out_dir: str | Path) -> list[P
     Raises:
         InvalidInputError: no cell finished; ``out_dir`` is then left as it was.
     """
-    if "status" not in results or not (results["status"] == "ok").any():
-        raise InvalidInputError("no finished cells to tabulate")
+    check_finished(results)
     with output_dir(out_dir, owns=OUTPUTS) as out:
         files = [
             write_csv(results.drop(columns=["traceback"], errors="ignore"), out / "predictors.csv")
