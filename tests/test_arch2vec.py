@@ -62,6 +62,19 @@ def test_trained_embeddings_are_seeded_and_cached() -> None:
     assert seeded.cache_file_ != path and not np.allclose(seeded.transform(archs), X)
 
 
+def test_a_spec_string_picks_the_source() -> None:
+    # the CLI's --predictor takes the same strings: encoding_kw.<option> reaches the encoder
+    archs = get_space("transbench101_micro").sample_many(40, seed=3)
+    options = ",".join(f"encoding_kw.{k}={v}" for k, v in {**SMALL, "n_cells": 600}.items())
+    p = make_predictor(f"xgb:encoding=arch2vec,encoding_kw.source=trained,{options}")
+    p.fit(archs[:30], np.arange(30.0))
+    assert p.encoder_.source_ == "trained" and p.encoder_.space_ == "transbench101_micro"
+    np.testing.assert_array_equal(
+        p.encoder_.transform(archs), _trained(n_cells=600).fit(archs[:30]).transform(archs)
+    )
+    assert np.isfinite(p.query(archs[30:])).all()
+
+
 def test_decoder_recovers_the_training_cells() -> None:
     space = get_space("transbench101_micro")
     # short training: a larger step and less latent dropout than the authors' 10 epochs

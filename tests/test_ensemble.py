@@ -31,6 +31,19 @@ def test_ensemble_is_the_mean_of_its_members(lc) -> None:
     assert 40 < np.median(ens.query(archs[60:])) < 100  # in accuracy units
 
 
+def test_ensemble_from_a_spec_string_is_the_keyword_one(lc) -> None:
+    # the members' own commas stay inside the brackets; ';' separates the members
+    task, archs = lc
+    y = np.asarray(task.val_accuracy[:60], dtype=float)
+    text = "ensemble:members=[" + "; ".join(MEMBERS) + "],seed=3"
+    from_text = make_predictor(text).fit(archs[:60], y)
+    assert from_text.members == MEMBERS and from_text.seed == 3
+    keyword = make_predictor("ensemble", members=MEMBERS, seed=3).fit(archs[:60], y)
+    np.testing.assert_array_equal(from_text.query(archs[60:]), keyword.query(archs[60:]))
+    with pytest.raises(InvalidInputError, match="unclosed"):
+        make_predictor("ensemble:members=[xgb; rf")
+
+
 def test_ensemble_reads_what_its_members_read(lc) -> None:
     task, archs = lc
     rows = np.arange(60)

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from naspred.benchmarks import load_suite_zero
+from naspred.errors import InvalidInputError
 from naspred.experiments.predictors import (
     PredictorSpec,
     run_predictor_study,
@@ -33,6 +34,25 @@ def test_predictor_spec_parsing():
     assert spec.name == "xgb"
     assert spec.params == {"encoding": "graph_features", "tune": True, "n_estimators": 50}
     assert spec.id == "xgb(encoding=graph_features,n_estimators=50,tune=True)"
+    # a dotted key fills a dict option, a bracketed value is a ';'-separated list
+    spec = PredictorSpec.parse(
+        "xgb:encoding=arch2vec,encoding_kw.source=trained,encoding_kw.epochs=3"
+    )
+    assert spec.params == {
+        "encoding": "arch2vec",
+        "encoding_kw": {"source": "trained", "epochs": 3},
+    }
+    spec = PredictorSpec.parse("ensemble:members=[xgb:encoding=graph_features,n_estimators=9; rf]")
+    assert spec.params == {"members": ("xgb:encoding=graph_features,n_estimators=9", "rf")}
+    assert PredictorSpec.parse("x:sizes=[1; 2.5; a]").params == {"sizes": (1, 2.5, "a")}
+    for bad, match in [
+        ("x:a=1]", "unbalanced"),
+        ("x:a=1,a.b=2", "both a value and a dict"),
+        ("x:a.b=1,a.b=2", "given twice"),
+        ("x:.b=1", "bad predictor option"),
+    ]:
+        with pytest.raises(InvalidInputError, match=match):
+            PredictorSpec.parse(bad)
     with pytest.raises(ValueError, match="key=value"):
         PredictorSpec.parse("xgb:graph_features")
 

@@ -8,6 +8,7 @@ std over seeds per task, predictor and training size), ``predictors.md`` and one
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -216,3 +217,35 @@ def write_predictor_tables(results: pd.DataFrame, out_dir: str | Path) -> list[P
         )
         files.append(write_text("\n".join(lines), out / "predictors.md"))
     return relocate(files, out, out_dir)
+
+
+def protocol_table(results: pd.DataFrame, sizes: Sequence[int], metric: str = "kendall") -> str:
+    """Markdown table setting one predictor study's tasks side by side: per predictor,
+    ``metric`` (mean ± std over seeds) on each task at each of ``sizes``, e.g. the
+    all-cells task beside its GRAF valid-cell restriction (``nasbench201/cifar10``,
+    ``nasbench201/cifar10-valid``).
+
+    Args:
+        results: rows of one or more predictor studies (:func:`summarise` takes them).
+        sizes: the training-set sizes to show; a size no task ran is left out.
+        metric: the column to average over seeds.
+
+    Returns:
+        The table, predictors as rows (only those every task ran), one column per
+        (size, task); cells a task did not run read ``-``.
+
+    Raises:
+        InvalidInputError: no cell finished.
+    """
+    check_finished(results)
+    summary = summarise(results, metric)
+    summary = summary[summary["train_size"].isin(list(sizes))]
+    tasks = list(dict.fromkeys(summary["task"]))
+    common = set.intersection(*(set(summary.loc[summary["task"] == t, "predictor"]) for t in tasks))
+    summary = summary[summary["predictor"].isin(common)]
+    cells = summary.assign(cell=summary.apply(_mean_std, axis=1))
+    table = cells.pivot(index="predictor", columns=["train_size", "task"], values="cell")
+    order = [(s, t) for s in sorted(set(summary["train_size"])) for t in tasks]
+    table = table.reindex(columns=[c for c in order if c in table.columns]).fillna("-")
+    table.columns = [f"{task} @ {size}" for size, task in table.columns]
+    return format_table(table)
