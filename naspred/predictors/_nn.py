@@ -26,7 +26,7 @@ import torch
 from torch import nn
 
 from naspred.errors import InvalidInputError
-from naspred.parallel import torch_threads
+from naspred.parallel import flush_denormals, torch_threads
 from naspred.predictors._encoded import EncodedPredictor
 from naspred.predictors._losses import get_loss
 from naspred.predictors._params import Choice, IntRange, hyper_param, model_param
@@ -279,7 +279,7 @@ def train_networks(
     zt = torch.as_tensor(z, dtype=torch.float32)
     n, k = len(Xt), len(seeds)
     n_val = validation_size(n, val_fraction)
-    with torch.random.fork_rng(devices=[]), torch_threads(threads):
+    with torch.random.fork_rng(devices=[]), torch_threads(threads), flush_denormals():
         members = []
         for seed in seeds:
             torch.manual_seed(seed)
