@@ -283,3 +283,30 @@ def test_tradeoff_study_metrics_are_the_same_on_local_workers(tmp_path: Path) ->
     serial = _metrics(tmp_path / "serial.jsonl", by)
     assert len(serial) == 3 and np.isfinite(serial.to_numpy()).all(), serial
     pd.testing.assert_frame_equal(_metrics(tmp_path / "local.jsonl", by), serial, check_exact=True)
+
+
+def _denormal_product() -> float:
+    import torch
+
+    return float((torch.tensor([1e-30]) * torch.tensor([1e-10])).item())
+
+
+def test_flush_denormals_flushes_inside_and_restores(monkeypatch) -> None:
+    import torch
+
+    from naspred.parallel import flush_denormals
+
+    assert _denormal_product() > 0  # torch's default keeps denormals
+    with flush_denormals():
+        assert _denormal_product() == 0.0
+    assert _denormal_product() > 0
+    torch.set_flush_denormal(True)
+    try:
+        with flush_denormals():
+            pass
+        assert _denormal_product() == 0.0  # a setting found on is left on
+    finally:
+        torch.set_flush_denormal(False)
+    monkeypatch.setenv("NASPRED_DENORMALS", "keep")
+    with flush_denormals():
+        assert _denormal_product() > 0
