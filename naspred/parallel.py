@@ -243,6 +243,19 @@ def flush_denormals() -> Iterator[None]:
             torch.set_flush_denormal(before)
 
 
+@contextmanager
+def network_compute(threads: int | None) -> Iterator[None]:
+    """How the predictors' and encoders' small networks train and predict: with
+    ``threads`` torch intra-op threads (:func:`torch_threads`) and denormals flushed
+    (:func:`flush_denormals`), both restored after the block.
+
+    Args:
+        threads: torch threads for the block (None: leave as is).
+    """
+    with torch_threads(threads), flush_denormals():
+        yield
+
+
 def _set_torch_threads(n: int | None) -> None:
     """Limit torch in a fresh worker (the pool initializer / first thing a Ray task does)."""
     if n is None:

@@ -474,3 +474,29 @@ def test_correlation_writer_owns_exactly_what_it_writes(sets):
     names = set(sets[TITLE_A])
     assert all(output._owned(rel, CORRELATION_OUTPUTS) for rel in names)
     assert not any(output._owned(rel, CORRELATION_OUTPUTS) for rel in FOREIGN)
+
+
+def test_protocol_table_sets_tasks_side_by_side() -> None:
+    from naspred.reports.predictors import protocol_table
+
+    def row(task, predictor, size, seed, tau):
+        return dict(
+            task=task, predictor=predictor, train_size=size, seed=seed, status="ok",
+            kendall=tau, fit_s=1.0, query_s=0.1,
+        )  # fmt: skip
+
+    rows = [
+        row("t/all", "a", 10, 0, 0.2), row("t/all", "a", 10, 1, 0.4),
+        row("t/valid", "a", 10, 0, 0.5), row("t/valid", "a", 10, 1, 0.5),
+        row("t/all", "a", 100, 0, 0.7),  # the valid task did not run size 100
+        row("t/all", "b", 10, 0, 0.9),  # b ran on one task only: left out
+        row("t/all", "a", 500, 0, 0.1),  # a size not asked for
+    ]  # fmt: skip
+    table = protocol_table(pd.DataFrame(rows), [10, 100]).splitlines()
+    header = [c.strip() for c in table[0].strip("|").split("|")]
+    assert header == ["predictor", "t/all @ 10", "t/valid @ 10", "t/all @ 100"]
+    cells = [c.strip() for c in table[2].strip("|").split("|")]
+    assert cells == ["a", "0.300 ± 0.141", "0.500 ± 0.000", "0.700"]
+    assert len(table) == 3  # b is not a row
+    with pytest.raises(InvalidInputError, match="training sizes"):
+        protocol_table(pd.DataFrame(rows), [20])

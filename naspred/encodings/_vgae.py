@@ -50,7 +50,7 @@ from torch import nn
 
 from naspred.encodings.base import op_index
 from naspred.errors import InvalidInputError
-from naspred.parallel import flush_denormals, torch_threads
+from naspred.parallel import network_compute
 from naspred.spaces.base import LabelledDAG
 
 log = logging.getLogger(__name__)
@@ -261,7 +261,7 @@ def train(cells: CellBatch, n_ops: int, config: VgaeConfig) -> tuple[Vgae, list[
         if config.kl_weight is not None
         else 1.0 / (config.batch_size * cells.ops.shape[1])
     )
-    with torch.random.fork_rng(devices=[]), torch_threads(config.threads), flush_denormals():
+    with torch.random.fork_rng(devices=[]), network_compute(config.threads):
         torch.manual_seed(config.seed)
         model = Vgae(n_ops, config)
         optimiser = torch.optim.Adam(model.parameters(), lr=config.lr, foreach=True)
@@ -299,7 +299,7 @@ def embed(model: Vgae, cells: CellBatch, threads: int | None = 1, chunk: int = 4
         chunk: cells per forward pass (bounds memory).
     """
     model.eval()
-    with torch_threads(threads), flush_denormals():
+    with network_compute(threads):
         parts = [model.embed(cells.rows(slice(i, i + chunk))) for i in range(0, len(cells), chunk)]
     return torch.cat(parts).double().numpy()
 
@@ -320,7 +320,7 @@ def reconstruction_accuracy(
         threads: torch's intra-op threads for the duration; None: leave as is.
     """
     model.eval()
-    with torch_threads(threads), flush_denormals():
+    with network_compute(threads):
         mu, _ = model.encode(cells)
         ops_logits, adj_logits = model.decode(mu)
     real, pairs = cells.mask, _upper(cells.mask)

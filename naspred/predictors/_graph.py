@@ -52,7 +52,7 @@ import torch
 from torch import nn
 
 from naspred.errors import InvalidInputError
-from naspred.parallel import flush_denormals, torch_threads
+from naspred.parallel import network_compute
 from naspred.predictors._dense_graphs import (
     DENSE_MAX_NODES,
     DENSE_MIN_FILL,
@@ -167,7 +167,7 @@ def train_graph_network(
         data.append(g)
     train = [data[i] for i in rows.tolist()]
     val = Batch.from_data_list([data[i] for i in val_rows.tolist()]) if n_val else None
-    with torch.random.fork_rng(devices=[]), torch_threads(threads), flush_denormals():
+    with torch.random.fork_rng(devices=[]), network_compute(threads):
         torch.manual_seed(seed)
         model = build()
         opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
@@ -268,7 +268,7 @@ def _train_dense(
     """:func:`train_graph_network` on dense graphs carrying their targets (Adam
     fused into one kernel: :func:`_fused_adam`), ``val`` the held-out ones."""
     n, size = len(graphs), int(batch_size)
-    with torch.random.fork_rng(devices=[]), torch_threads(threads), flush_denormals():
+    with torch.random.fork_rng(devices=[]), network_compute(threads):
         torch.manual_seed(seed)
         model = build()
         opt = _fused_adam(model, lr=lr, weight_decay=weight_decay)
@@ -315,7 +315,7 @@ def predict_graphs(
     model.eval()
     fn = getattr(model, method)
     if isinstance(graphs, DenseGraphs):
-        with torch_threads(threads), flush_denormals():
+        with network_compute(threads):
             outs = [
                 fn(graphs.take(slice(i, i + batch_size))).double()
                 for i in range(0, len(graphs), batch_size)
@@ -326,7 +326,7 @@ def predict_graphs(
     graphs = list(graphs)
     # collated directly: a DataLoader would draw a seed from torch's global RNG
     chunks = [graphs[i : i + batch_size] for i in range(0, len(graphs), batch_size)]
-    with torch_threads(threads), flush_denormals():
+    with network_compute(threads):
         outs = [fn(Batch.from_data_list(chunk)).double() for chunk in chunks]
     return torch.cat(outs).numpy()
 

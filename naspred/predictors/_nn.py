@@ -4,8 +4,9 @@ The module structure is the following:
 
 * :class:`FeedForward` (the network), :func:`train_network` (its seeded Adam
   training loop, which leaves torch's global random state and thread count as it
-  found them), :func:`predict_network` and :func:`torch_threads`, which the graph
-  networks of :mod:`naspred.predictors._graph` use too.
+  found them; it trains under :func:`naspred.parallel.network_compute`, one torch
+  thread and denormals flushed, as the graph networks of
+  :mod:`naspred.predictors._graph` do) and :func:`predict_network`.
 * :class:`FeedForwardPredictor`, an
   :class:`~naspred.predictors._encoded.EncodedPredictor` on standardised features,
   declares the network's hyper-parameters (``num_layers`` hidden layers of
@@ -26,7 +27,7 @@ import torch
 from torch import nn
 
 from naspred.errors import InvalidInputError
-from naspred.parallel import flush_denormals, torch_threads
+from naspred.parallel import network_compute
 from naspred.predictors._encoded import EncodedPredictor
 from naspred.predictors._losses import get_loss
 from naspred.predictors._params import Choice, IntRange, hyper_param, model_param
@@ -279,7 +280,7 @@ def train_networks(
     zt = torch.as_tensor(z, dtype=torch.float32)
     n, k = len(Xt), len(seeds)
     n_val = validation_size(n, val_fraction)
-    with torch.random.fork_rng(devices=[]), torch_threads(threads), flush_denormals():
+    with torch.random.fork_rng(devices=[]), network_compute(threads):
         members = []
         for seed in seeds:
             torch.manual_seed(seed)

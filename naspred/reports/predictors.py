@@ -235,11 +235,13 @@ def protocol_table(results: pd.DataFrame, sizes: Sequence[int], metric: str = "k
         (size, task); cells a task did not run read ``-``.
 
     Raises:
-        InvalidInputError: no cell finished.
+        InvalidInputError: no cell finished, or none at ``sizes``.
     """
     check_finished(results)
     summary = summarise(results, metric)
     summary = summary[summary["train_size"].isin(list(sizes))]
+    if summary.empty:
+        raise InvalidInputError(f"no finished cells at training sizes {list(sizes)}")
     tasks = list(dict.fromkeys(summary["task"]))
     common = set.intersection(*(set(summary.loc[summary["task"] == t, "predictor"]) for t in tasks))
     summary = summary[summary["predictor"].isin(common)]
