@@ -77,13 +77,15 @@ def test_a_spec_string_picks_the_source() -> None:
 
 def test_decoder_recovers_the_training_cells() -> None:
     space = get_space("transbench101_micro")
-    # short training: a larger step and less latent dropout than the authors' 10 epochs
-    recon = {"hidden_dim": 64, "n_layers": 3, "epochs": 3, "lr": 0.01, "dropout": 0.1}
+    # short training: a larger step and less latent dropout than the authors' 10 epochs.
+    # 5 epochs, not 3: at 3 the outcome hangs on the CPU's float kernels (seed 0 gave
+    # whole cells 0.979 on an AVX-512 Xeon, 0.997 elsewhere); at 5, seeds 0-4 all clear
+    recon = {"hidden_dim": 64, "n_layers": 3, "epochs": 5, "lr": 0.01, "dropout": 0.1}
     enc = _trained(**recon).fit(space.sample_many(5, seed=0))
     cells = space.all_archs()
     assert enc.training_cells_ == len(cells) == 4096  # every cell of a small space
     acc = enc.reconstruction_accuracy(cells)
-    # measured: ops 0.9998, adjacency 0.99996, whole cells 0.997
+    # measured over seeds 0-4: ops >= 0.9995, adjacency >= 0.99986, whole cells >= 0.996
     assert acc["ops"] > 0.999 and acc["adjacency"] > 0.999 and acc["cells"] > 0.99
     # a tiny model trained for one pass recovers far less: the number measures training
     weak = _trained(hidden_dim=4, n_layers=1, epochs=1, cache=False)

@@ -153,6 +153,13 @@ QUICK = ("synflow", "jacov", "snip", "grad_norm", "nwot", "fisher", "grasp", "ep
          "gradsign")  # fmt: skip
 
 
+#: Relative tolerance of a re-score: float32 kernels differ between CPUs in the last
+#: bits. ZiCo's two-batch ratio ``(|a| + |b|) / |a - b|`` magnifies that where the two
+#: gradients nearly agree: 1.9e-5 between an AVX-512/AMX Xeon and the shipping
+#: machine, where every other quick proxy stayed within 3.4e-6 (gradsign).
+RESCORE_REL = {"zico": 2e-4}
+
+
 def _rescored(names: list[str], shared_data: Path, tmp_path: Path) -> None:
     """The shipped live scores of the benchmark's first arch, computed again."""
     from naspred.proxies import get_proxy
@@ -174,7 +181,9 @@ def _rescored(names: list[str], shared_data: Path, tmp_path: Path) -> None:
     )
     again = json.loads(out.read_text())["nasbench201"]["cifar10"][key]
     for name in names:
-        assert again[name]["score"] == pytest.approx(shipped[key][name]["score"], rel=1e-5), name
+        assert again[name]["score"] == pytest.approx(
+            shipped[key][name]["score"], rel=RESCORE_REL.get(name, 1e-5)
+        ), name
 
 
 def test_shipped_live_scores_are_what_the_engine_computes(
