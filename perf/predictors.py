@@ -57,10 +57,13 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import resource
 import statistics
 import time
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -153,7 +156,8 @@ def compare_batching(
 
 #: the neural predictors, and the options that give each one's training as it was
 #: before the speed work (naspred issue #18): torch-geometric batching, BANANAS'
-#: members one after another, minibatches of 32 and every epoch (no early stopping)
+#: members one after another, minibatches of 32 and every epoch (no early stopping);
+#: :func:`compare_speed` also keeps denormal floats on that side
 BEFORE: dict[str, dict[str, object]] = {
     "mlp": {"batch_size": 32},
     "bananas": {"batch_size": 32, "ensemble_batching": False},
@@ -163,6 +167,24 @@ BEFORE: dict[str, dict[str, object]] = {
     "bonas": {"batching": "pyg", "batch_size": 32, "val_fraction": 0.0},
     "seminas": {"batching": "pyg", "batch_size": 32, "val_fraction": 0.0},
 }
+
+
+@contextmanager
+def _denormals(kept: bool) -> Iterator[None]:
+    """Inside, the trainers keep denormal floats (as before issue #18) when ``kept``:
+    :func:`naspred.parallel.flush_denormals` reads ``NASPRED_DENORMALS`` on entry."""
+    before = os.environ.get("NASPRED_DENORMALS")
+    if kept:
+        os.environ["NASPRED_DENORMALS"] = "keep"
+    else:
+        os.environ.pop("NASPRED_DENORMALS", None)
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("NASPRED_DENORMALS", None)
+        else:
+            os.environ["NASPRED_DENORMALS"] = before
 
 
 def compare_speed(
@@ -192,13 +214,14 @@ def compare_speed(
         for r in range(repeats):
             for when, run in runs.items():
                 predictor = make_predictor(name, seed=seed, **options[when])
-                wall, cpu = time.perf_counter(), time.process_time()
-                predictor.fit(train, task.val_accuracy[train_rows])
-                run["wall"].append(time.perf_counter() - wall)
-                run["cpu"].append(time.process_time() - cpu)
-                if r == 0:  # training is seeded: every repeat gives the same predictions
-                    pred = predictor.query(held)
-                    run["kendall"].append(kendall(task.val_accuracy[test_rows], pred))
+                with _denormals(kept=when == "before"):
+                    wall, cpu = time.perf_counter(), time.process_time()
+                    predictor.fit(train, task.val_accuracy[train_rows])
+                    run["wall"].append(time.perf_counter() - wall)
+                    run["cpu"].append(time.process_time() - cpu)
+                    if r == 0:  # training is seeded: every repeat gives the same predictions
+                        pred = predictor.query(held)
+                        run["kendall"].append(kendall(task.val_accuracy[test_rows], pred))
                 print(
                     f"{name:>8} n={size:<5} seed {seed} {when:>6}: fit {run['wall'][-1]:7.2f} s "
                     f"wall, {run['cpu'][-1]:7.2f} s CPU, Kendall {run['kendall'][-1]:.4f}",

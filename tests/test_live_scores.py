@@ -137,9 +137,8 @@ def test_the_shipped_benchmark_carries_every_proxy_live() -> None:
         np.testing.assert_array_equal(
             task.proxies[name + TRAINING_NETWORK_SUFFIX], [r["proxies"][name] for r in records]
         )
-    # naspred's own (other tests register users' proxies); tenas is still being scored
+    # naspred's own (other tests register users' proxies)
     ours = {n for n in proxy_names() if get_proxy(n).fn.__module__.startswith("naspred.")}
-    ours -= {"tenas", "tenas_lr", "tenas_ntk"}
     assert ours <= set(task.proxies), sorted(ours - set(task.proxies))
     # every proxy scored (or failed) on every arch
     for name in ours:

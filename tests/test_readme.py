@@ -131,8 +131,7 @@ def test_command_runs(command: str, shared_data: Path, tmp_path: Path) -> None:
         ours = {n for n in proxy_names() if get_proxy(n).fn.__module__.startswith("naspred.")}
         table = pd.read_csv(tmp_path / "results/correlations/embedded/correlations.csv")
         on_lc = set(table.loc[table["task"] == "nasbench201/cifar10-lc", "proxy"])
-        pending = {"tenas", "tenas_lr", "tenas_ntk"}  # the live run has not reached them yet
-        assert ours - pending <= on_lc, sorted(ours - pending - on_lc)
+        assert ours <= on_lc, sorted(ours - on_lc)
 
 
 @pytest.mark.slow
