@@ -73,6 +73,7 @@ CHECK_PARAMS: dict[str, dict[str, Any]] = {
     "pinat": {"epochs": 3},
     "rf": {"tune": True, "tune_trials": 2},
     "seminas": {"epochs": 3, "n_unlabelled": 20},
+    "ta_gates": {"epochs": 3},
     "sparse_gp": {"iterations": 10, "num_inducing": 16},
     "wl_gp": {"tune": True, "tune_trials": 2},
     "xgb": {"tune": True, "tune_trials": 2, "n_estimators": 50},

@@ -27,6 +27,8 @@ NETWORKS = [
     # dropout off: the train-mode comparison draws the two paths' masks one after the other
     ("gates", {"dropout": 0.0}),
     ("gates", {"dropout": 0.0, "residual": "all", "readout": "mean", "zero_ops": ()}),
+    ("ta_gates", {"dropout": 0.0}),
+    ("ta_gates", {"dropout": 0.0, "readout": "mean", "update_ops": "all", "time_steps": 3}),
 ]
 
 
@@ -87,7 +89,7 @@ def nb201(suite_zero_dir: Path) -> NB201Split:
     return NB201Split(suite_zero_dir, n_train=150)
 
 
-@pytest.mark.parametrize("name", ["gcn", "bonas", "gin", "gates"])
+@pytest.mark.parametrize("name", ["gcn", "bonas", "gin", "gates", "ta_gates"])
 def test_same_init_and_minibatches(name: str, nb201: NB201Split) -> None:
     """A seed gives both batchings the same initial network and minibatch order:
     after 0 epochs the weights are equal bit for bit, and a state_dict moves

@@ -43,6 +43,7 @@ FAST: dict[str, dict[str, Any]] = {
     "rf": {"n_estimators": 20},
     "seminas": {"epochs": 3, "n_unlabelled": 20},
     "sparse_gp": {"iterations": 10, "num_inducing": 16},
+    "ta_gates": {"epochs": 3},
     "xgb": {"n_estimators": 20},
 }
 

@@ -29,6 +29,7 @@ from naspred.predictors import (  # noqa: F401
     seminas,
     sotl,
     sparse_gp,
+    ta_gates,
     wl_gp,
     xgb,
     zc_xgb,

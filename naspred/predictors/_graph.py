@@ -21,7 +21,8 @@ The module structure is the following:
   ``seminas`` self-trains it), ``gin``, ``bonas`` (a GCN embedding with the
   Bayesian linear regression head of :mod:`naspred.predictors._blr`) and
   ``gates`` (ops gating the information flow, trained on a ranking loss, which
-  it chooses through the :meth:`~GraphPredictor._loss` hook).
+  it chooses through the :meth:`~GraphPredictor._loss` hook; ``ta_gates``
+  extends it with op embeddings updated by forward/backward passes).
 
 Batching. ``batching="pyg"`` collates torch-geometric ``Data`` per minibatch
 (``DataLoader`` in training, ``Batch`` in prediction) and passes messages by

@@ -259,6 +259,10 @@ class GATESPredictor(GraphPredictor):
     zero_ops: tuple[str, ...] = ("none",)
 
     def _build(self, in_dim: int) -> nn.Module:
+        return GatesNetwork(self.vocab_, **self._network_args(in_dim))
+
+    def _network_args(self, in_dim: int) -> dict[str, Any]:
+        """:class:`GatesNetwork`'s keyword arguments from the options, checked."""
         self._check_fitted("vocab_")
         if len(self.vocab_) != in_dim:
             raise InvalidInputError(f"{in_dim} node features but {len(self.vocab_)} ops")
@@ -269,18 +273,17 @@ class GATESPredictor(GraphPredictor):
                 "default, or one label in a spec, zero_ops=zero); () closes no gate"
             )
         zero = (self.zero_ops,) if isinstance(self.zero_ops, str) else tuple(self.zero_ops)
-        return GatesNetwork(
-            self.vocab_,
-            op_dim=self.op_embedding_dim,
-            node_dim=self.node_embedding_dim,
-            proj_dim=self.projection_dim,
-            hidden=[self.hidden] * self.num_layers,
-            mlp=[self.mlp_width] * self.mlp_layers,
-            dropout=self.dropout,
-            residual=self.residual,
-            readout=self.readout,
-            zero_ops=zero,
-        )
+        return {
+            "op_dim": self.op_embedding_dim,
+            "node_dim": self.node_embedding_dim,
+            "proj_dim": self.projection_dim,
+            "hidden": [self.hidden] * self.num_layers,
+            "mlp": [self.mlp_width] * self.mlp_layers,
+            "dropout": self.dropout,
+            "residual": self.residual,
+            "readout": self.readout,
+            "zero_ops": zero,
+        }
 
     def _loss(self) -> Loss:
         return get_loss(self.loss, margin=self.margin if self.loss == "hinge" else None)
