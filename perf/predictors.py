@@ -163,8 +163,8 @@ BEFORE: dict[str, dict[str, object]] = {
     "bananas": {"batch_size": 32, "ensemble_batching": False},
     "dngo": {"batch_size": 32},
     "gcn": {"batching": "pyg", "batch_size": 32, "val_fraction": 0.0},
-    "gin": {"batching": "pyg", "batch_size": 32, "val_fraction": 0.0},
-    "bonas": {"batching": "pyg", "batch_size": 32, "val_fraction": 0.0},
+    "gin": {"batching": "pyg", "batch_size": 32, "lr": 1e-3, "val_fraction": 0.0},
+    "bonas": {"batching": "pyg", "batch_size": 32, "lr": 1e-3, "val_fraction": 0.0},
     "seminas": {"batching": "pyg", "batch_size": 32, "val_fraction": 0.0},
 }
 

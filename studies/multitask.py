@@ -5,12 +5,13 @@
 
 The nine NAS-Bench-Graph datasets, AnalogNAS-Bench, the learning-curve benchmark, the
 Suite-Zero tasks, GRAF's valid NB201 cells, and NB201 ranked by Edge-GPU latency and
-PGD accuracy (GRAF's release): fast tree, GP and zero-cost predictors, training sets of
-10-500 archs, a 200-arch test set per task and seed (White et al., NeurIPS 2021), seeds
-0-2. Writes tables/predictors/multitask/: a section per task (tasks/), the mean rank of
-each predictor across tasks per training size (summary.md/csv/png) and the protocol
-(README.md). Results go to a store beside the tables, so a rerun resumes. A task
-family whose data is missing stops the run at once, saying what is there.
+PGD accuracy (GRAF's release): fast tree, GP, neural and zero-cost predictors,
+training sets of 10-1,000 archs, a 200-arch test set per task and seed (White et
+al., NeurIPS 2021), seeds 0-2. Writes tables/predictors/multitask/: a section per
+task (tasks/), the mean rank of each predictor across tasks per training size
+(summary.md/csv/png) and the protocol (README.md). Results go to a store beside
+the tables, so a rerun resumes. A task family whose data is missing stops the run
+at once, saying what is there.
 """
 
 from __future__ import annotations
@@ -39,17 +40,21 @@ EXPECTED = [
     "nasbench201/cifar10@edgegpu_latency",
     "nasbench201/cifar10@pgd@Linf_eps-1.0",
 ]
-# fast enough for ~23 tasks x 3 seeds x 6 sizes on one core: an encoding contrast
-# (adjacency vs GRAF features), a bagged ensemble, a graph-kernel GP, two cost baselines
+# fast enough for ~23 tasks x 3 seeds x 7 sizes on two cores: an encoding contrast
+# (adjacency vs GRAF features), a bagged ensemble, a graph-kernel GP, two neural
+# predictors (an MLP on the adjacency encoding; GATES, the best at 1,000 archs on
+# NB201 CIFAR-10), two cost baselines
 SPECS = [
     PredictorSpec("xgb"),
     PredictorSpec("xgb", {"encoding": "graph_features"}),
     PredictorSpec("rf", {"encoding": "graph_features"}),
     PredictorSpec("wl_gp"),
+    PredictorSpec("mlp"),
+    PredictorSpec("gates"),
     PredictorSpec("zc:params"),
     PredictorSpec("zc:flops"),
 ]
-SIZES = [10, 20, 50, 100, 200, 500]
+SIZES = [10, 20, 50, 100, 200, 500, 1000]
 SEEDS = [0, 1, 2]
 TEST_SIZE = 200
 COMMAND = (
