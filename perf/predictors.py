@@ -40,17 +40,18 @@ the issue-5 grid (every model-based predictor x the ``naslib-predictors``
 preset's 11 sizes x the seeds, NB201 CIFAR-10) from an empty store on local
 workers and prints its wall time and the CPU seconds it used.
 
-Measured on 2026-12-03, ``--speed --sizes 1000 --seeds 0 --repeats 1``, one
-process per predictor, on 2 cores shared with other sessions (load average
-8-20, so wall times mostly measure the others: the CPU ratio is the one to
-read). Fit CPU seconds before -> after (ratio), Kendall before -> after: mlp
-21.9 -> 3.3 (6.6x), 0.775 -> 0.771; bananas 107.1 -> 5.5 (19.4x), 0.755 ->
-0.748; dngo 11.8 -> 1.8 (6.7x), 0.625 -> 0.717; bonas 69.1 -> 24.4 (2.8x),
-0.739 -> 0.739; gin 78.4 -> 44.2 (1.8x), 0.833 -> 0.836; gcn 110.6 -> 50.5
-(2.2x), 0.720 -> 0.722; seminas 210.4 -> 89.8 (2.3x), 0.726 -> 0.728. The graph networks
-keep their 300 epochs (:class:`naspred.predictors._graph.GraphPredictor`'s
-``epochs``: shorter training cost them 0.01-0.06 Kendall), so they gain the
-dense batching only.
+Measured on 2026-12-04, ``--speed --sizes 1000 --seeds 0 --repeats 1`` (gin and
+bonas in a second run after their new defaults), 2 shared cores, the before side
+with denormal floats kept (``NASPRED_DENORMALS=keep``, as before the flushing of
+:func:`naspred.parallel.flush_denormals`). Fit CPU seconds before -> after
+(ratio), Kendall before -> after: mlp 9.2 -> 1.3 (6.9x), 0.766 -> 0.772; bananas
+47.4 -> 2.8 (16.7x), 0.753 -> 0.755; dngo 4.8 -> 0.8 (6.1x), 0.647 -> 0.708; gcn
+340.7 -> 23.1 (14.7x), 0.714 -> 0.714; gin 37.5 -> 10.2 (3.7x), 0.829 -> 0.834;
+bonas 33.3 -> 5.0 (6.6x), 0.739 -> 0.730; seminas 686.7 -> 46.6 (14.7x), 0.721 ->
+0.720. Denormals made the long GCN trainings (gcn, seminas) 10x slower; gin and
+bonas, which the denormals barely slowed, gain from minibatches of 128 at learning
+rate 4e-3 instead; gin stays under 5x (shorter training cost it Kendall:
+:class:`naspred.predictors.gin.GINPredictor`).
 """
 
 from __future__ import annotations
