@@ -214,8 +214,10 @@ class TAGATESPredictor(GATESPredictor):
     the hinge ranking loss and every GATES option, is :class:`GATESPredictor`'s.
 
     Args:
-        time_steps: forward passes (the authors use 4; 1 is GATES with per-node
-            gates).
+        time_steps: forward passes (1 is GATES with per-node gates). The
+            authors use 4; on NB201 cifar10 at 1,000 training archs (seed 0, 500
+            held-out archs) 4 steps ranked 0.895 in 36 s of CPU, 2 steps 0.891 in
+            15 s, GATES 0.889 in 6 s.
         update_ops: ops whose embeddings are updated: ``"conv"`` (every label
             containing ``conv``, the authors' NAS-Bench-201 rule: the ops with
             parameters), ``"all"`` (every node, their NAS-Bench-101 one) or a tuple
