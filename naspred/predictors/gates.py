@@ -166,20 +166,22 @@ class GatesNetwork(nn.Module):
                 h = torch.relu(h)
         return h
 
+    def node_states(self, batch: Any) -> torch.Tensor:
+        """Every node's state after the last layer: ``(graphs, nodes, width)`` for
+        :class:`DenseGraphs`, ``(nodes, width)`` for a torch-geometric ``Batch``."""
+        if isinstance(batch, DenseGraphs):
+            return self._encode(batch.x, lambda s: batch.adj @ s)
+        src, dst = batch.edge_index
+        return self._encode(batch.x, lambda s: torch.zeros_like(s).index_add_(0, dst, s[src]))
+
     def embed(self, batch: Any) -> torch.Tensor:
         """One embedding per graph of the batch, ``(graphs, width)``."""
+        h = self.node_states(batch)
         if isinstance(batch, DenseGraphs):
-            h = self._encode(batch.x, lambda s: batch.adj @ s)
             if self.readout == "output":
                 return last_node(h, batch.mask)
             is_input = (batch.x @ self.input_col).bool()
             return masked_mean(h, batch.mask & ~is_input)
-        src, dst = batch.edge_index
-
-        def aggregate(s: torch.Tensor) -> torch.Tensor:
-            return torch.zeros_like(s).index_add_(0, dst, s[src])
-
-        h = self._encode(batch.x, aggregate)
         if self.readout == "output":
             # nodes are in topological order, so each graph's last node is its output
             return h[batch.ptr[1:] - 1]

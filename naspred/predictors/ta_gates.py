@@ -56,7 +56,7 @@ import torch
 from torch import nn
 
 from naspred.errors import InvalidInputError
-from naspred.predictors._dense_graphs import DenseGraphs, last_node, masked_mean
+from naspred.predictors._dense_graphs import DenseGraphs, last_node
 from naspred.predictors.gates import GatesLayer, GatesNetwork, GATESPredictor
 from naspred.predictors.registry import register_predictor
 
@@ -101,11 +101,9 @@ class TAGatesNetwork(GatesNetwork):
             raise InvalidInputError(f"time_steps must be >= 1, got {time_steps}")
         if symmetry_noise < 0:
             raise InvalidInputError(f"symmetry_noise must be >= 0, got {symmetry_noise}")
-        self.time_steps, self.update_scale, self.symmetry_noise = (
-            time_steps,
-            update_scale,
-            symmetry_noise,
-        )
+        self.time_steps = time_steps
+        self.update_scale = update_scale
+        self.symmetry_noise = symmetry_noise
         self.register_buffer("update_col", torch.tensor([op in update_ops for op in vocab]).float())
         width, op_dim = gates["hidden"][-1], gates["op_dim"]
         if any(w != width for w in gates["hidden"]):
@@ -164,14 +162,15 @@ class TAGatesNetwork(GatesNetwork):
             emb = emb + self.update_scale * updated * delta
         return self._flow(self.layers, start, emb, keep, open_gate, forward_sum)
 
-    def embed(self, batch: Any) -> torch.Tensor:
-        """One embedding per graph of the batch, ``(graphs, width)``."""
+    def node_states(self, batch: Any) -> torch.Tensor:
+        """Every node's state after the last forward pass (shapes as
+        :meth:`GatesNetwork.node_states`); GATES's readouts follow in ``embed``."""
         if isinstance(batch, DenseGraphs):
             last = batch.mask.sum(1) - 1
             is_output = torch.zeros_like(batch.mask, dtype=batch.x.dtype)
             is_output[torch.arange(len(last)), last] = 1.0
             reverse = batch.adj.transpose(1, 2)
-            h = self._steps(
+            return self._steps(
                 batch.x,
                 is_output[..., None],
                 lambda s: batch.adj @ s,
@@ -179,16 +178,12 @@ class TAGatesNetwork(GatesNetwork):
                 lambda s: last_node(s, batch.mask),
                 lambda row: is_output[..., None] * row[:, None, :],
             )
-            if self.readout == "output":
-                return last_node(h, batch.mask)
-            is_input = (batch.x @ self.input_col).bool()
-            return masked_mean(h, batch.mask & ~is_input)
         src, dst = batch.edge_index
         # nodes are in topological order, so each graph's last node is its output
         outputs = batch.ptr[1:] - 1
         is_output = torch.zeros(batch.x.shape[0], 1, dtype=batch.x.dtype)
         is_output[outputs] = 1.0
-        h = self._steps(
+        return self._steps(
             batch.x,
             is_output,
             lambda s: torch.zeros_like(s).index_add_(0, dst, s[src]),
@@ -196,12 +191,6 @@ class TAGatesNetwork(GatesNetwork):
             lambda s: s[outputs],
             lambda row: torch.zeros(len(is_output), row.shape[-1]).index_copy(0, outputs, row),
         )
-        if self.readout == "output":
-            return h[outputs]
-        from torch_geometric.nn import global_mean_pool
-
-        rest = (batch.x @ self.input_col) == 0
-        return global_mean_pool(h[rest], batch.batch[rest], size=batch.num_graphs)
 
 
 @register_predictor("ta_gates")
